@@ -1,0 +1,108 @@
+"""The hub's one settings object: the only place the environment is read.
+
+Every setting has a `HUB_` environment variable (nested ones use `__`, for example
+`HUB_WEBHOOK_SECRETS__SHOPIFY='["k1","k2"]'`). Secrets are `SecretStr`, masked when logged.
+Invalid settings fail start-up, listing every one that is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.errors import ConfigurationError
+
+DEFAULT_KAFKA_VERSION = "4.1.1"
+
+
+def _xdg(variable: str, fallback: str) -> Path:
+    return Path(os.environ.get(variable) or Path.home() / fallback) / "aftersales-hub"
+
+
+class Settings(BaseSettings):
+    """Settings of a hub process (worker, intake, CLI)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HUB_", env_nested_delimiter="__", frozen=True, extra="forbid"
+    )
+
+    app_id: str = Field("aftersales-hub", description="faust app id: renames internal topics")
+    broker_url: str = Field("kafka://127.0.0.1:9092", description="faust broker URL(s)")
+    topic_prefix: str = Field("", description="prefix of every hub topic (tenancy, tests)")
+    partitions: int = Field(4, ge=1, description="partitions of every co-partitioned topic")
+    replication_factor: int = Field(1, ge=1)
+    state_dir: Path = Field(default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state"))
+    cache_dir: Path = Field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache"))
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(6066, ge=0, le=65535)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    kafka_version: str = DEFAULT_KAFKA_VERSION
+    kafka_port: int = Field(9092, ge=1, le=65535, description="local broker's client port")
+    kafka_controller_port: int = Field(9093, ge=1, le=65535)
+    kafka_heap: str = "512m"
+
+    parked_event_ttl_seconds: float = Field(
+        86_400.0, gt=0, description="how long an uncorrelated event waits for its link"
+    )
+
+    webhook_secrets: dict[str, list[SecretStr]] = Field(
+        default_factory=dict,
+        description="per source, every currently valid signing secret (rotation: list several)",
+    )
+    webhook_tolerance_seconds: int = Field(300, gt=0, description="replay window of signatures")
+    webhook_max_body_bytes: int = Field(1_048_576, gt=0)
+
+    translation_provider: Literal["libre", "google", "deepl", "none"] = "none"
+    translation_url: str | None = None
+    translation_api_key: SecretStr | None = None
+    translation_timeout_seconds: float = Field(3.0, gt=0)
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_url_has_scheme(cls, value: str) -> str:
+        if "://" not in value:
+            return f"kafka://{value}"
+        return value
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The broker list as Kafka clients take it (`host:port,host:port`)."""
+        return ",".join(
+            part.split("://", 1)[-1] for part in self.broker_url.replace(";", ",").split(",")
+        )
+
+    @property
+    def kafka_data_dir(self) -> Path:
+        return self.state_dir / "kafka" / f"port-{self.kafka_port}"
+
+    @property
+    def worker_data_dir(self) -> Path:
+        return self.state_dir / "worker" / self.app_id
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; every invalid one is listed in one ConfigurationError.
+
+    Raises:
+        ConfigurationError: one or more settings are invalid.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]  # pydantic-settings fills the rest
+    except ValidationError as exc:
+        lines = [
+            f"  HUB_{'__'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise ConfigurationError("invalid settings:\n" + "\n".join(lines)) from exc
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The process's settings, read once."""
+    return load_settings()
