@@ -51,6 +51,10 @@ class Settings(BaseSettings):
         86_400.0, gt=0, description="how long an uncorrelated event waits for its link"
     )
 
+    parked_check_interval_seconds: float = Field(
+        10.0, gt=0, description="how often parked events are checked for expiry"
+    )
+
     webhook_secrets: dict[str, list[SecretStr]] = Field(
         default_factory=dict,
         description="per source, every currently valid signing secret (rotation: list several)",
@@ -83,7 +87,8 @@ class Settings(BaseSettings):
 
     @property
     def worker_data_dir(self) -> Path:
-        return self.state_dir / "worker" / self.app_id
+        # One directory per worker process: two workers on one machine differ by web port.
+        return self.state_dir / "worker" / f"{self.app_id}-{self.web_port}"
 
 
 def load_settings(**overrides: object) -> Settings:

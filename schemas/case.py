@@ -44,6 +44,58 @@ class CaseCustoms(BaseModel):
     duties: Money | None = None
 
 
+ReturnShippingStatus = Literal[
+    "label_created", "in_transit", "customs", "out_for_delivery", "delivered_to_returns_center",
+    "inspected", "lost", "damaged", "returned_to_sender", "failed_attempt", "exception",
+]
+
+
+class ShipmentStep(BaseModel):
+    """One step of a shipment's history, in event time."""
+
+    model_config = _FROZEN
+
+    at: UtcDatetime
+    status: str
+    raw_status: str | None = None
+    description: str | None = None
+    country: str | None = None
+    event_id: str
+    late: bool = Field(False, description="arrived after a newer step; kept, not applied")
+
+
+class ReturnShipment(BaseModel):
+    """The return-shipping table's value: one return parcel's state and history."""
+
+    model_config = _FROZEN
+
+    tracking_number: str
+    case_id: str
+    carrier: str | None = None
+    status: ReturnShippingStatus
+    carrier_status: ShipmentStatus | None = None
+    updated_at: UtcDatetime
+    history: list[ShipmentStep] = Field(default_factory=list)
+
+
+class CustomsState(BaseModel):
+    """The customs table's value: one shipment's clearance in one direction."""
+
+    model_config = _FROZEN
+
+    tracking_number: str
+    direction: Literal["outbound", "return"]
+    case_id: str
+    status: CustomsStatus
+    country: str | None = None
+    duties: Money | None = None
+    duties_refundable: bool | None = Field(
+        None, description="return leg only: whether the duties paid on import may be reclaimed"
+    )
+    updated_at: UtcDatetime
+    history: list[ShipmentStep] = Field(default_factory=list)
+
+
 class Case(BaseModel):
     """The full current state of one case, after every change."""
 
@@ -61,8 +113,11 @@ class Case(BaseModel):
     reason_text: str | None = None
     reason_language: str | None = None
     requested: Money | None = None
+    order_total: Money | None = None
     refunded: list[Money] = Field(default_factory=list)
     refund_ids: list[str] = Field(default_factory=list)
+    disputed: bool = False
+    return_tracking_numbers: list[str] = Field(default_factory=list)
     shipment: CaseShipment | None = None
     customs: CaseCustoms | None = None
     timeline: list[str] = Field(default_factory=list)
@@ -72,3 +127,5 @@ class Case(BaseModel):
 
 
 CASE = TypeAdapter(Case)
+RETURN_SHIPMENT = TypeAdapter(ReturnShipment)
+CUSTOMS_STATE = TypeAdapter(CustomsState)

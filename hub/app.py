@@ -1,0 +1,50 @@
+"""Wiring only: builds the faust app of the hub from settings and registers its agents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+
+from hub.settings import Settings
+from hub.web.health import register_health_view
+from hub.web.queries import register_query_views
+from streams.case_stream import register_case_stream
+from streams.normalize import register_normalize_agent
+from streams.read_model import ReadModel, follow
+from streams.topics import TopicNames
+
+
+def create_app(settings: Settings) -> Any:
+    """The hub's faust app, configured for durability and explicit names."""
+    settings.worker_data_dir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.app_id,
+        broker=settings.broker_url,
+        store="rocksdb://",
+        datadir=str(settings.worker_data_dir),
+        autodiscover=False,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        # aiokafka defaults to acks=1: an acknowledged write could still be lost on failover.
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        web_enabled=True,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        timezone="UTC",
+    )
+    topics = TopicNames(settings.topic_prefix)
+    register_normalize_agent(app, topics)
+    register_case_stream(app, settings, topics)
+
+    read_model = ReadModel(cases_topic=topics.cases, shipments_topic=topics.shipments)
+
+    @app.task  # type: ignore[misc]
+    async def follow_read_model() -> None:
+        await follow(read_model, settings.bootstrap_servers)
+
+    register_query_views(app, read_model)
+    register_health_view(app, read_model)
+    return app

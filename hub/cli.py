@@ -1,0 +1,163 @@
+"""The `hub` command line: run workers, manage the local broker, check payloads offline."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hub.errors import ConfigurationError, HubError, RecordError
+from hub.logs import configure_logging
+from hub.settings import load_settings
+
+cli = typer.Typer(
+    help="aftersales-hub: after-sales integration hub on Apache Kafka.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+kafka_cli = typer.Typer(help="The embedded single-node Kafka broker (KRaft).", no_args_is_help=True)
+schemas_cli = typer.Typer(help="Canonical schemas.", no_args_is_help=True)
+cli.add_typer(kafka_cli, name="kafka")
+cli.add_typer(schemas_cli, name="schemas")
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+@cli.command()
+def worker(
+    web_port: Annotated[int | None, typer.Option(help="HTTP port of this worker")] = None,
+) -> None:
+    """Run a stream worker of the hub (add workers to scale out)."""
+    from faust.worker import Worker
+
+    from hub.app import create_app
+    from streams.provisioning import ensure_topics
+
+    overrides = {"web_port": web_port} if web_port is not None else {}
+    settings = load_settings(**overrides)
+    configure_logging(settings.log_level)
+    asyncio.run(ensure_topics(settings))
+    app = create_app(settings)
+    Worker(app, loglevel=settings.log_level, redirect_stdouts=False).execute_from_commandline()
+
+
+@kafka_cli.command("up")
+def kafka_up() -> None:
+    """Fetch (once), format and start the local broker; wait until it serves metadata."""
+    from hub.local_kafka import LocalKafka
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    broker = LocalKafka.from_settings(settings)
+    try:
+        status = broker.start()
+    except HubError as exc:
+        raise _fail(f"hub kafka up: {exc}") from exc
+    typer.echo(status.describe())
+
+
+@kafka_cli.command("down")
+def kafka_down() -> None:
+    """Stop the local broker cleanly."""
+    from hub.local_kafka import LocalKafka
+
+    stopped = LocalKafka.from_settings(load_settings()).stop()
+    typer.echo("kafka stopped" if stopped else "kafka was not running")
+
+
+@kafka_cli.command("status")
+def kafka_status() -> None:
+    """Report the local broker: pid, address, readiness, memory. Exit 1 when not running."""
+    from hub.local_kafka import LocalKafka
+
+    status = LocalKafka.from_settings(load_settings()).status()
+    typer.echo(status.describe())
+    if not status.running:
+        raise typer.Exit(1)
+
+
+@kafka_cli.command("wipe")
+def kafka_wipe() -> None:
+    """Stop the local broker and delete its data."""
+    from hub.local_kafka import LocalKafka
+
+    LocalKafka.from_settings(load_settings()).wipe()
+    typer.echo("kafka stopped and its data deleted")
+
+
+@cli.command()
+def normalize(
+    payload: Annotated[str | None, typer.Argument(help="payload file, or - for stdin")] = None,
+    source: Annotated[str | None, typer.Option(help="source name (see --list)")] = None,
+    header: Annotated[
+        list[str] | None, typer.Option(help="provider HTTP header NAME:VALUE (repeatable)")
+    ] = None,
+    list_sources: Annotated[bool, typer.Option("--list", help="list the sources")] = False,
+) -> None:
+    """Run one connector on one payload, offline; print canonical events as JSON lines.
+
+    Exit 0 on success; 2 with a one-line reason on stderr when the payload is rejected.
+    """
+    from connectors.registry import CONNECTORS, connector_for
+    from schemas.events import CANONICAL_EVENT
+
+    if list_sources:
+        for connector in CONNECTORS:
+            typer.echo(
+                f"{connector.source:<13} {connector.kind:<12} {connector.raw_topic:<17} "
+                f"{connector.description}"
+            )
+        return
+    if source is None or payload is None:
+        raise _fail("hub normalize: give --source NAME and a payload file (or -), or --list", 2)
+    try:
+        connector = connector_for(source)
+    except ConfigurationError as exc:
+        raise _fail(f"hub normalize: {exc}", 2) from exc
+    body = sys.stdin.buffer.read() if payload == "-" else Path(payload).read_bytes()
+    headers = dict(_split_header(item) for item in header or [])
+    try:
+        events = connector.parse(body, received_at=datetime.now(UTC), headers=headers)
+    except RecordError as exc:
+        raise _fail(f"rejected: {exc}", 2) from exc
+    for event in events:
+        typer.echo(CANONICAL_EVENT.dump_json(event).decode())
+
+
+def _split_header(item: str) -> tuple[str, str]:
+    name, sep, value = item.partition(":")
+    if not sep:
+        raise _fail(f"hub normalize: header {item!r} is not NAME:VALUE", 2)
+    return name.strip().lower(), value.strip()
+
+
+@schemas_cli.command("export")
+def schemas_export(
+    directory: Annotated[Path, typer.Argument(help="where to write the JSON Schema files")] = Path(
+        "schemas/json"
+    ),
+) -> None:
+    """Write the JSON Schema of every canonical model to DIRECTORY."""
+    from schemas.export import export_json_schemas
+
+    for path in export_json_schemas(directory):
+        typer.echo(str(path))
+
+
+def main() -> None:
+    try:
+        cli()
+    except ConfigurationError as exc:
+        typer.echo(f"hub: {exc}", err=True)
+        raise SystemExit(2) from exc
+
+
+__all__ = ["main", "cli", "json"]

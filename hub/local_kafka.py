@@ -1,0 +1,403 @@
+"""The embedded default broker: a single-node Apache Kafka (KRaft) that the hub runs itself.
+
+The broker comes from Maven Central (`org.apache.kafka:kafka_2.13`), resolved once with Maven
+into the hub's cache directory, and runs as a combined broker+controller on 127.0.0.1 with its
+data under the hub's state directory. The demo (`hub run`), the test session and the benchmarks
+all use this module; a deployment uses a real cluster instead (see docker-compose.yml).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from hub.errors import BrokerError, ToolMissingError
+from hub.settings import Settings
+
+log = logging.getLogger("hub.kafka")
+
+_LOG4J_VERSION = "2.24.3"
+_SLF4J_VERSION = "2.0.17"
+_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>aftersales-hub</groupId>
+  <artifactId>embedded-kafka-broker</artifactId>
+  <version>{kafka}</version>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId>
+      <version>{kafka}</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId>
+      <version>{slf4j}</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j2-impl</artifactId>
+      <version>{log4j}</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId>
+      <version>{log4j}</version></dependency>
+  </dependencies>
+</project>
+"""
+_LOG4J2_CONFIG = """status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = {level}
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.kafka.name = kafka
+logger.kafka.level = {level}
+logger.state.name = state.change.logger
+logger.state.level = WARN
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerStatus:
+    """What `hub kafka status` reports."""
+
+    running: bool
+    pid: int | None
+    bootstrap: str
+    accepts_metadata: bool
+    rss_bytes: int | None
+    data_dir: Path
+    version: str
+
+    def describe(self) -> str:
+        if not self.running:
+            return f"kafka {self.version}: not running (data in {self.data_dir})"
+        rss = f"{self.rss_bytes / 2**20:.0f} MiB" if self.rss_bytes else "unknown"
+        ready = "ready" if self.accepts_metadata else "starting (no metadata answer yet)"
+        return (
+            f"kafka {self.version}: running, pid {self.pid}, {self.bootstrap}, {ready}, "
+            f"RSS {rss}, data in {self.data_dir}"
+        )
+
+
+class LocalKafka:
+    """Fetch, format, start, probe and stop a single-node KRaft broker on 127.0.0.1."""
+
+    def __init__(
+        self,
+        *,
+        version: str,
+        port: int,
+        controller_port: int,
+        data_dir: Path,
+        cache_dir: Path,
+        heap: str = "512m",
+        partitions: int = 4,
+        log_level: str = "INFO",
+    ) -> None:
+        self.version = version
+        self.port = port
+        self.controller_port = controller_port
+        self.data_dir = data_dir
+        self.jar_dir = cache_dir / "kafka" / version / "libs"
+        self.heap = heap
+        self.partitions = partitions
+        self.log_level = log_level
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LocalKafka:
+        return cls(
+            version=settings.kafka_version,
+            port=settings.kafka_port,
+            controller_port=settings.kafka_controller_port,
+            data_dir=settings.kafka_data_dir,
+            cache_dir=settings.cache_dir,
+            heap=settings.kafka_heap,
+            partitions=settings.partitions,
+        )
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "broker.log"
+
+    @property
+    def _pid_file(self) -> Path:
+        return self.data_dir / "broker.pid"
+
+    # -- fetching ---------------------------------------------------------------------------
+
+    def fetch(self) -> Path:
+        """Resolve the broker's jars from Maven Central into the cache (once per version).
+
+        Raises:
+            ToolMissingError: Maven is not installed.
+            BrokerError: Maven could not resolve the artifacts.
+        """
+        marker = self.jar_dir.parent / "resolved"
+        if marker.exists() and any(self.jar_dir.glob("kafka_2.13-*.jar")):
+            return self.jar_dir
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            raise ToolMissingError(
+                "mvn", hint="install Apache Maven (Debian: apt-get install maven)"
+            )
+        self.jar_dir.parent.mkdir(parents=True, exist_ok=True)
+        pom = self.jar_dir.parent / "pom.xml"
+        pom.write_text(_POM.format(kafka=self.version, slf4j=_SLF4J_VERSION, log4j=_LOG4J_VERSION))
+        log.info("resolving Apache Kafka %s from Maven Central", self.version)
+        result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
+            [
+                mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
+                f"-DoutputDirectory={self.jar_dir}", "-DincludeScope=runtime",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            tail = (result.stdout + result.stderr).strip().splitlines()[-15:]
+            raise BrokerError(
+                f"Maven could not resolve org.apache.kafka:kafka_2.13:{self.version}:\n"
+                + "\n".join(tail)
+            )
+        marker.write_text(self.version)
+        return self.jar_dir
+
+    # -- formatting and starting ------------------------------------------------------------
+
+    def _java(self) -> str:
+        java = shutil.which("java")
+        if java is None:
+            raise ToolMissingError("java", hint="install a Java 17+ runtime (apt-get install openjdk-17-jre-headless)")
+        return java
+
+    def _classpath(self) -> str:
+        return str(self.jar_dir / "*")
+
+    def _write_config(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        config = self.data_dir / "server.properties"
+        properties = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "listeners": (
+                f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}"
+            ),
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.data_dir / "logs"),
+            "num.partitions": str(self.partitions),
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "8",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.num.partitions": "8",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            # One node, no peers to wait for: without this every new consumer group waits 3 s.
+            "group.initial.rebalance.delay.ms": "0",
+            "auto.create.topics.enable": "true",
+            "log.retention.hours": "168",
+        }
+        config.write_text("".join(f"{key}={value}\n" for key, value in properties.items()))
+        (self.data_dir / "log4j2.properties").write_text(
+            _LOG4J2_CONFIG.format(level=self.log_level)
+        )
+        return config
+
+    def format_storage(self) -> None:
+        """Format KRaft storage once; an already formatted directory is kept."""
+        config = self._write_config()
+        if (self.data_dir / "logs" / "meta.properties").exists():
+            return
+        cluster_id = _kafka_uuid()
+        result = subprocess.run(  # noqa: S603
+            [
+                self._java(), "-cp", self._classpath(),
+                f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
+                "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise BrokerError(f"formatting KRaft storage failed: {result.stdout}{result.stderr}")
+
+    def start(self, *, timeout: float = 90.0) -> BrokerStatus:
+        """Start the broker (fetching and formatting first) and wait until it serves metadata.
+
+        Idempotent: a broker already running on this data directory is left as it is.
+
+        Raises:
+            ToolMissingError: Java or Maven is missing.
+            BrokerError: the broker died or did not answer within `timeout` seconds.
+        """
+        current = self.status()
+        if current.running:
+            self._wait_ready(timeout)
+            return self.status()
+        if _port_in_use(self.port):
+            raise BrokerError(f"port {self.port} is taken by another process")
+        self.fetch()
+        self.format_storage()
+        command = [
+            self._java(),
+            f"-Xms{self.heap}", f"-Xmx{self.heap}",
+            "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
+            "-cp", self._classpath(),
+            "kafka.Kafka", str(self.data_dir / "server.properties"),
+        ]
+        with self.log_file.open("ab") as log_stream:
+            process = subprocess.Popen(  # noqa: S603
+                command,
+                stdout=log_stream,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self._pid_file.write_text(str(process.pid))
+        log.info("started Apache Kafka %s (pid %d) on %s", self.version, process.pid, self.bootstrap)
+        self._wait_ready(timeout, process=process)
+        return self.status()
+
+    def _wait_ready(self, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process is not None and process.poll() is not None:
+                raise BrokerError(
+                    f"the broker exited with code {process.returncode}:\n{self._log_tail()}"
+                )
+            if _port_in_use(self.port) and asyncio.run(_answers_metadata(self.bootstrap)):
+                return
+            time.sleep(0.2)
+        raise BrokerError(
+            f"the broker did not answer metadata requests within {timeout:.0f} s:\n"
+            + self._log_tail()
+        )
+
+    def _log_tail(self, lines: int = 20) -> str:
+        if not self.log_file.exists():
+            return "(no broker log)"
+        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+
+    # -- status and stopping ----------------------------------------------------------------
+
+    def _pid(self) -> int | None:
+        try:
+            pid = int(self._pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if _alive(pid) else None
+
+    def status(self) -> BrokerStatus:
+        pid = self._pid()
+        running = pid is not None
+        return BrokerStatus(
+            running=running,
+            pid=pid,
+            bootstrap=self.bootstrap,
+            accepts_metadata=running
+            and _port_in_use(self.port)
+            and asyncio.run(_answers_metadata(self.bootstrap)),
+            rss_bytes=_rss_bytes(pid) if pid else None,
+            data_dir=self.data_dir,
+            version=self.version,
+        )
+
+    def stop(self, *, timeout: float = 30.0) -> bool:
+        """Stop the broker cleanly (SIGTERM, then SIGKILL after `timeout`); True if it ran."""
+        pid = self._pid()
+        if pid is None:
+            self._pid_file.unlink(missing_ok=True)
+            return False
+        os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(pid):
+            log.warning("broker pid %d ignored SIGTERM for %.0f s; killing it", pid, timeout)
+            os.killpg(pid, signal.SIGKILL)
+            while _alive(pid):
+                time.sleep(0.05)
+        self._pid_file.unlink(missing_ok=True)
+        return True
+
+    def kill(self) -> None:
+        """SIGKILL the broker at once (failure tests)."""
+        pid = self._pid()
+        if pid is not None:
+            os.killpg(pid, signal.SIGKILL)
+            while _alive(pid):
+                time.sleep(0.05)
+
+    def wipe(self) -> None:
+        """Stop the broker and delete its data directory."""
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def _kafka_uuid() -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return True
+    if state == "Z":
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        return False
+    return True
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _rss_bytes(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except FileNotFoundError:
+        return None
+    return None
+
+
+async def _answers_metadata(bootstrap: str) -> bool:
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.errors import KafkaError
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    try:
+        await admin.start()
+        brokers = (await admin.describe_cluster()).get("brokers", [])
+        return bool(brokers)
+    except (KafkaError, OSError, asyncio.TimeoutError):
+        return False
+    finally:
+        await admin.close()

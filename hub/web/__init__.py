@@ -1,0 +1,1 @@
+"""HTTP views served by every worker's web server."""

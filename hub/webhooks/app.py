@@ -1,0 +1,377 @@
+"""The webhook intake: verify provider webhooks, write the raw bytes to `raw.<source>`, answer.
+
+Routes: `POST /webhooks/{source}` for every source whose connector arrives over HTTP (all
+signature schemes but `kafka-direct`), and `GET /healthz`. A request is answered only after
+the broker acknowledged the record (the producer uses acks=all), so a 200 means the bytes are
+durable; there is no other work on the request path.
+
+    200  written (Adyen gets the body `[accepted]`, the others `{"accepted": true}`); also a
+         duplicate of a delivery accepted within its window, for providers that resend a
+         signed request unchanged (Shopify, Adyen, AfterShip, EasyPost, 17TRACK, PayPal,
+         Mercado Libre, the header-credential schemes): nothing is written again, and answering
+         an error would only make the provider retry, then disable the endpoint
+    401  signature or credential missing, malformed, wrong, or its signed timestamp is stale
+    404  unknown source, or a source without HTTP intake
+    409  a Stripe signature seen before: Stripe signs every attempt afresh, so this is a replay
+    413  the body is longer than `webhook_max_body_bytes` (at most that many bytes are read)
+    503  no secret configured for the source, PayPal's certificate is unavailable, or the broker
+         did not acknowledge: the provider retries later
+
+Every rejection is logged with source, reason, status and remote address. The record carries
+the body exactly as received and the hub headers of `hub.raw_records`, with the provider headers
+connectors need (`KEPT_HEADERS`); its key is the provider's delivery or event id when known.
+
+Shopify retries a delivery for 4 hours with its original `X-Shopify-Triggered-At`, so its
+freshness window is at least `RETRY_WINDOWS` (the header is not signed, the window is about
+freshness, not security). The replay cache is per process: see `hub.webhooks.replay`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import aiohttp
+from aiohttp import web
+from aiokafka import AIOKafkaProducer
+
+from connectors.base import Connector, SignatureScheme
+from connectors.registry import CONNECTORS
+from hub.raw_records import RawRecord, encode_headers
+from hub.settings import Settings
+from hub.webhooks._io import read_limited
+from hub.webhooks.certificates import (
+    CertificateFetcher,
+    CertificateFetchError,
+    HttpCertificateFetcher,
+    default_certificate_verifier,
+)
+from hub.webhooks.replay import InMemoryReplayCache, ReplayStore
+from hub.webhooks.signatures import (
+    HTTP_SCHEMES,
+    VERIFIERS,
+    CertificateVerifier,
+    Verdict,
+    adyen_keys,
+    paypal_cert_url_allowed,
+    verify_mercadolibre,
+    verify_paypal,
+)
+from streams.topics import raw_topic
+
+logger = logging.getLogger(__name__)
+
+COMMON_KEPT_HEADERS = ("content-type",)
+KEPT_HEADERS: Mapping[SignatureScheme, tuple[str, ...]] = {
+    "shopify-hmac-sha256": (
+        "x-shopify-topic",
+        "x-shopify-shop-domain",
+        "x-shopify-webhook-id",
+        "x-shopify-event-id",
+        "x-shopify-api-version",
+        "x-shopify-triggered-at",
+    ),
+    "paypal-verify": ("paypal-transmission-id", "paypal-transmission-time"),
+    "mercadolibre-x-signature": ("x-request-id",),
+}
+"""Provider headers copied to the record (as `http.<name>`), beyond `COMMON_KEPT_HEADERS`."""
+
+RETRY_WINDOWS: Mapping[SignatureScheme, timedelta] = {
+    "shopify-hmac-sha256": timedelta(hours=4, minutes=30),
+}
+"""Schemes whose checked timestamp is the original one on every retry: their minimum window."""
+
+REPLAY_REJECTED: frozenset[SignatureScheme] = frozenset({"stripe-signature"})
+"""Schemes where a repeated signature is never a legitimate retry: answered 409."""
+
+ADYEN_ACCEPTED = "[accepted]"
+
+
+class ProducerSend(Protocol):
+    """Writes one record and returns once the broker acknowledged it (raises otherwise)."""
+
+    async def __call__(
+        self, topic: str, value: bytes, key: bytes | None, headers: list[tuple[str, bytes]]
+    ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PayPalCertificates:
+    """How the intake obtains and checks PayPal's signing certificates."""
+
+    fetch: CertificateFetcher
+    verifier: CertificateVerifier
+
+
+def http_sources(connectors: Iterable[Connector]) -> dict[str, SignatureScheme]:
+    """Source name -> signature scheme of every connector that arrives over HTTP."""
+    return {c.source: c.signature_scheme for c in connectors if c.signature_scheme in HTTP_SCHEMES}
+
+
+def create_intake_app(
+    settings: Settings,
+    producer_send: ProducerSend,
+    *,
+    sources: Mapping[str, SignatureScheme] | None = None,
+    replay_store: ReplayStore | None = None,
+    paypal: PayPalCertificates | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> web.Application:
+    """The intake's aiohttp application.
+
+    Args:
+        settings: secrets, tolerance, body limit and topic prefix.
+        producer_send: writes a record and waits for the broker's acknowledgement.
+        sources: source -> scheme; by default every HTTP connector of `connectors.registry`.
+        replay_store: where accepted deliveries are remembered (default: in memory).
+        paypal: certificate fetcher and verifier; without them PayPal is answered 503.
+        clock: the current time (tests pin it).
+
+    Raises:
+        ConfigurationError: a configured secret cannot be used (an Adyen key that is not hex).
+    """
+    intake = _Intake(
+        settings=settings,
+        send=producer_send,
+        sources=http_sources(CONNECTORS) if sources is None else dict(sources),
+        replay=replay_store or InMemoryReplayCache(),
+        paypal=paypal,
+        clock=clock or (lambda: datetime.now(UTC)),
+    )
+    app = web.Application()
+    app.router.add_get("/healthz", intake.healthz)
+    app.router.add_post("/webhooks/{source}", intake.receive)
+    return app
+
+
+class _Intake:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        send: ProducerSend,
+        sources: Mapping[str, SignatureScheme],
+        replay: ReplayStore,
+        paypal: PayPalCertificates | None,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._settings = settings
+        self._send = send
+        self._sources = {s: scheme for s, scheme in sources.items() if scheme in HTTP_SCHEMES}
+        self._replay = replay
+        self._paypal = paypal
+        self._clock = clock
+        self._secrets = {
+            source: [secret.get_secret_value() for secret in secrets]
+            for source, secrets in settings.webhook_secrets.items()
+        }
+        for source, scheme in self._sources.items():
+            if scheme == "adyen-hmac-item":
+                adyen_keys(self._secrets.get(source, []))
+            if scheme == "paypal-verify" and paypal is None:
+                logger.warning(
+                    "webhook intake: no PayPal certificate verifier, %s answers 503", source
+                )
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "sources": sorted(self._sources)})
+
+    async def receive(self, request: web.Request) -> web.StreamResponse:
+        source = request.match_info["source"]
+        scheme = self._sources.get(source)
+        if scheme is None:
+            return self._reject(request, source, 404, "unknown_source", "no HTTP intake")
+        secrets = self._secrets.get(source)
+        if not secrets:
+            return self._reject(request, source, 503, "not_configured", "no webhook secret")
+        limit = self._settings.webhook_max_body_bytes
+        declared = request.content_length
+        body = (
+            await read_limited(request.content, limit)
+            if declared is None or declared <= limit
+            else None
+        )
+        if body is None:
+            return self._reject(request, source, 413, "too_large", f"body over {limit} bytes")
+
+        now = self._clock()
+        headers: dict[str, str] = {}
+        for name, value in request.headers.items():
+            if _is_utf8(value):  # aiohttp keeps undecodable bytes as lone surrogates
+                headers.setdefault(name.lower(), value)
+        tolerance = max(
+            timedelta(seconds=self._settings.webhook_tolerance_seconds),
+            RETRY_WINDOWS.get(scheme, timedelta(0)),
+        )
+        verdict = await self._verify(scheme, body, headers, secrets, request, now, tolerance)
+        if isinstance(verdict, web.StreamResponse):
+            return verdict
+        if not verdict.ok:
+            return self._reject(request, source, 401, verdict.reason, verdict.detail)
+
+        keys = [f"{source}:{key}" for key in verdict.replay_keys]
+        until = max(now, verdict.signed_at or now) + tolerance
+        if keys and not await self._replay.claim(keys, now=now, until=until):
+            if scheme in REPLAY_REJECTED:
+                return self._reject(request, source, 409, "replay", "signature seen before")
+            logger.info(
+                "webhook duplicate source=%s delivery=%s remote=%s: not written again",
+                source,
+                verdict.delivery_id,
+                request.remote,
+            )
+            return _accepted(scheme, duplicate=True)
+
+        record = RawRecord(
+            source=source,
+            body=body,
+            received_at=now,
+            signature="verified",
+            http_headers={
+                name: headers[name]
+                for name in (*COMMON_KEPT_HEADERS, *KEPT_HEADERS.get(scheme, ()))
+                if name in headers
+            },
+        )
+        topic = f"{self._settings.topic_prefix}{raw_topic(source)}"
+        key = verdict.delivery_id.encode() if verdict.delivery_id else None
+        try:
+            await self._send(topic, body, key, encode_headers(record))
+        except BaseException as exc:
+            # Not acknowledged, so not accepted: the provider's retry must not look like a replay.
+            await self._replay.release(keys)
+            if not isinstance(exc, Exception):
+                raise
+            logger.exception("webhook not written source=%s topic=%s", source, topic)
+            return _rejection(503, "not_written")
+        return _accepted(scheme)
+
+    async def _verify(
+        self,
+        scheme: SignatureScheme,
+        body: bytes,
+        headers: Mapping[str, str],
+        secrets: Sequence[str],
+        request: web.Request,
+        now: datetime,
+        tolerance: timedelta,
+    ) -> Verdict | web.StreamResponse:
+        source = request.match_info["source"]
+        if scheme == "mercadolibre-x-signature":
+            return verify_mercadolibre(
+                body, headers, secrets, now=now, tolerance=tolerance, query=request.query
+            )
+        if scheme == "paypal-verify":
+            if self._paypal is None:
+                return self._reject(request, source, 503, "not_configured", "no PayPal verifier")
+            url = headers.get("paypal-cert-url", "")
+            certificate = None
+            if paypal_cert_url_allowed(url):
+                try:
+                    certificate = await self._paypal.fetch(url)
+                except CertificateFetchError as exc:
+                    return self._reject(request, source, 503, "certificate_unavailable", str(exc))
+            return verify_paypal(
+                body,
+                headers,
+                secrets,
+                now=now,
+                tolerance=tolerance,
+                certificate=certificate,
+                certificate_verifier=self._paypal.verifier,
+            )
+        return VERIFIERS[scheme](body, headers, secrets, now=now, tolerance=tolerance)
+
+    @staticmethod
+    def _reject(
+        request: web.Request, source: str, status: int, reason: str, detail: str
+    ) -> web.Response:
+        logger.warning(
+            "webhook rejected source=%s reason=%s status=%d remote=%s detail=%s",
+            source,
+            reason,
+            status,
+            request.remote,
+            detail,
+        )
+        return _rejection(status, reason)
+
+
+def _is_utf8(value: str) -> bool:
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _rejection(status: int, reason: str) -> web.Response:
+    return web.json_response({"accepted": False, "reason": reason}, status=status)
+
+
+def _accepted(scheme: SignatureScheme, *, duplicate: bool = False) -> web.Response:
+    if scheme == "adyen-hmac-item":
+        return web.Response(text=ADYEN_ACCEPTED)
+    return web.json_response(
+        {"accepted": True, "duplicate": True} if duplicate else {"accepted": True}
+    )
+
+
+@asynccontextmanager
+async def serve_intake(
+    settings: Settings,
+    *,
+    port: int,
+    host: str | None = None,
+    sources: Mapping[str, SignatureScheme] | None = None,
+    replay_store: ReplayStore | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> AsyncIterator[str]:
+    """Serve the intake with an idempotent acks=all producer; yields its base URL."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True
+    )
+    await producer.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            verifier = default_certificate_verifier()
+            paypal = (
+                PayPalCertificates(HttpCertificateFetcher(session), verifier) if verifier else None
+            )
+
+            async def send(
+                topic: str, value: bytes, key: bytes | None, headers: list[tuple[str, bytes]]
+            ) -> None:
+                await producer.send_and_wait(topic, value=value, key=key, headers=headers)
+
+            app = create_intake_app(
+                settings,
+                send,
+                sources=sources,
+                replay_store=replay_store,
+                paypal=paypal,
+                clock=clock,
+            )
+            runner = web.AppRunner(app)
+            await runner.setup()
+            try:
+                bind_host = host or settings.web_host
+                await web.TCPSite(runner, bind_host, port).start()
+                bound_host, bound_port = runner.addresses[0][:2]
+                yield f"http://{bound_host}:{bound_port}"
+            finally:
+                await runner.cleanup()
+    finally:
+        await producer.stop()
+
+
+async def run_intake(settings: Settings, *, port: int, host: str | None = None) -> None:
+    """Serve the webhook intake until cancelled."""
+    async with serve_intake(settings, port=port, host=host) as url:
+        logger.info("webhook intake listening on %s/webhooks/<source>", url)
+        await asyncio.Event().wait()

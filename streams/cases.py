@@ -1,0 +1,366 @@
+"""The case builder's pure core: the events of one case, folded into its current state.
+
+A case keeps every canonical event applied to it (its ledger). The Case is recomputed by folding
+the ledger in event-time order, so the result does not depend on arrival order: a late, older
+event takes its place in history and cannot move the status backwards. Applying an event is
+idempotent by `event_id`: a redelivered or duplicated event changes nothing.
+
+One case per order: returns, refunds and disputes of an order are one case (`case_id_for_order`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from schemas.case import (
+    Case,
+    CaseCustoms,
+    CaseShipment,
+    CaseStatus,
+    CaseType,
+    CustomsState,
+    ReturnShipment,
+)
+from schemas.events import CanonicalEvent, ReasonCode
+from schemas.money import Money
+from streams.customs import customs_states
+from streams.shipping import return_shipments
+
+# How far along a case is; a proposal of lower rank never replaces a higher one.
+STATUS_RANK: dict[CaseStatus, int] = {
+    "requested": 0,
+    "approved": 1,
+    "rejected": 1,
+    "awaiting_return": 2,
+    "return_in_transit": 3,
+    "received": 4,
+    "refunded": 5,
+    "exchanged": 5,
+    "reshipped": 5,
+    "closed": 6,
+    "disputed": 0,  # never stored as the underlying status; shown while a dispute is open
+}
+# Events that make an order an after-sales case; an order with none has no case to publish.
+OPENING_TYPES = frozenset({
+    "order.cancelled", "return.requested", "return.approved", "return.rejected",
+    "return.label_created", "refund.requested", "refund.succeeded", "dispute.opened",
+})
+
+ReasonClassifier = Callable[[str, str | None], ReasonCode | None]
+
+
+def case_id_for_order(order_id: str) -> str:
+    """The deterministic case id of an order's after-sales case."""
+    return "case-" + hashlib.sha256(f"order:{order_id}".encode()).hexdigest()[:24]
+
+
+class CaseLedger(BaseModel):
+    """The case builder's table value: every applied event, in event-time order."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    case_id: str
+    version: int = 0
+    events: tuple[CanonicalEvent, ...] = ()
+    published: bool = Field(False, description="a Case has been emitted for this ledger")
+
+    def has(self, event_id: str) -> bool:
+        return any(event.event_id == event_id for event in self.events)
+
+
+CASE_LEDGER = TypeAdapter(CaseLedger)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseChange:
+    """What one applied event changed; `case` is None while the order has no after-sales yet."""
+
+    ledger: CaseLedger
+    case: Case | None
+    shipments: list[ReturnShipment] = field(default_factory=list)
+    customs: list[CustomsState] = field(default_factory=list)
+    changed_fields: list[str] = field(default_factory=list)
+
+
+def event_order(event: CanonicalEvent) -> tuple[datetime, str]:
+    return (event.occurred_at, event.event_id)
+
+
+def apply_event(
+    ledger: CaseLedger | None,
+    event: CanonicalEvent,
+    *,
+    case_id: str,
+    previous: Case | None = None,
+    classify_reason: ReasonClassifier | None = None,
+) -> CaseChange | None:
+    """Add one event to a case. None when the event was already applied (a duplicate)."""
+    current = ledger or CaseLedger(case_id=case_id)
+    if current.has(event.event_id):
+        return None
+    events = tuple(sorted((*current.events, event), key=event_order))
+    updated = CaseLedger(case_id=case_id, version=current.version + 1, events=events,
+                         published=current.published)
+    case = fold_case(updated, classify_reason=classify_reason)
+    if case is not None and not updated.published:
+        updated = updated.model_copy(update={"published": True})
+    return CaseChange(
+        ledger=updated,
+        case=case,
+        shipments=return_shipments(case_id, events, _return_tracking_numbers(events)),
+        customs=customs_states(case_id, events, _return_tracking_numbers(events)),
+        changed_fields=_changed_fields(previous, case),
+    )
+
+
+def fold_case(ledger: CaseLedger, *, classify_reason: ReasonClassifier | None = None) -> Case | None:
+    """The Case of a ledger, or None when nothing after-sales has happened on the order yet."""
+    events = ledger.events
+    if not any(event.type in OPENING_TYPES for event in events):
+        return None
+    state = _Fold()
+    for event in events:
+        state.apply(event)
+    return_numbers = _return_tracking_numbers(events)
+    shipments = return_shipments(ledger.case_id, events, return_numbers)
+    customs = customs_states(ledger.case_id, events, return_numbers)
+    reason_code = state.reason_code
+    if reason_code in (None, "other") and state.reason_text and classify_reason is not None:
+        reason_code = classify_reason(state.reason_text, state.reason_language) or reason_code
+    status: CaseStatus = "disputed" if state.open_disputes else state.status
+    return Case(
+        case_id=ledger.case_id,
+        order_id=state.order_id,
+        marketplace=state.marketplace,
+        buyer_country=state.buyer_country,
+        seller_country=state.seller_country,
+        case_type=state.case_type or "return",
+        status=status,
+        reason_code=reason_code,
+        reason_text=state.reason_text,
+        reason_language=state.reason_language,
+        requested=state.requested,
+        order_total=state.order_total,
+        refunded=state.refunded_totals(),
+        refund_ids=sorted(state.refund_ids()),
+        disputed=bool(state.open_disputes),
+        return_tracking_numbers=sorted(return_numbers),
+        shipment=_latest_shipment(shipments),
+        customs=_latest_customs(customs),
+        timeline=[event.event_id for event in events],
+        version=ledger.version,
+        opened_at=state.opened_at,
+        updated_at=events[-1].occurred_at,
+    )
+
+
+class _Fold:
+    """Mutable accumulator of one fold; lives only inside `fold_case`."""
+
+    def __init__(self) -> None:
+        self.order_id: str | None = None
+        self.marketplace: str | None = None
+        self.buyer_country: str | None = None
+        self.seller_country: str | None = None
+        self.case_type: CaseType | None = None
+        self.status: CaseStatus = "requested"
+        self.reason_code: ReasonCode | None = None
+        self.reason_text: str | None = None
+        self.reason_language: str | None = None
+        self.requested: Money | None = None
+        self.order_total: Money | None = None
+        self.opened_at: datetime | None = None
+        self.open_disputes: set[str] = set()
+        # refund id -> (source kind, amount); a later failure of the same id removes it
+        self.refunds: dict[str, tuple[str, Money]] = {}
+
+    def apply(self, event: CanonicalEvent) -> None:
+        self.order_id = self.order_id or event.order_id or _first(event.reference_values("order"))
+        if event.source_kind == "marketplace" and event.marketplace:
+            self.marketplace = self.marketplace or event.marketplace
+        self.buyer_country = self.buyer_country or event.buyer_country
+        self.seller_country = self.seller_country or event.seller_country
+        if event.type in OPENING_TYPES and self.opened_at is None:
+            self.opened_at = event.occurred_at
+        handler = _HANDLERS.get(event.type)
+        if handler is not None:
+            handler(self, event)
+
+    def propose(self, status: CaseStatus) -> None:
+        if STATUS_RANK[status] >= STATUS_RANK[self.status]:
+            self.status = status
+
+    def take_reason(self, event: CanonicalEvent) -> None:
+        specific = event.reason_code not in (None, "other")
+        if specific or self.reason_code is None:
+            self.reason_code = event.reason_code or self.reason_code
+        if event.text and (self.reason_text is None or specific):
+            self.reason_text = event.text
+            self.reason_language = event.language
+
+    def refund_ids(self) -> set[str]:
+        return set(self.refunds)
+
+    def refunded_totals(self) -> list[Money]:
+        # A marketplace and its payment provider report the same money movement under
+        # different refund ids; the payment provider is the one that moved the money.
+        kinds = {kind for kind, _ in self.refunds.values()}
+        preferred = "payment" if "payment" in kinds else "marketplace"
+        totals: dict[str, Money] = {}
+        for kind, amount in self.refunds.values():
+            if kind != preferred:
+                continue
+            totals[amount.currency] = (
+                totals[amount.currency] + amount if amount.currency in totals else amount
+            )
+        return [totals[currency] for currency in sorted(totals)]
+
+
+def _order_placed(state: _Fold, event: CanonicalEvent) -> None:
+    state.order_total = state.order_total or event.money
+
+
+def _order_cancelled(state: _Fold, event: CanonicalEvent) -> None:
+    state.case_type = state.case_type or "refund_only"
+    state.take_reason(event)
+    state.requested = state.requested or event.money
+
+
+def _return_requested(state: _Fold, event: CanonicalEvent) -> None:
+    if state.case_type in (None, "refund_only"):
+        state.case_type = "return"
+    state.take_reason(event)
+    state.requested = event.money or state.requested
+    state.propose("requested")
+
+
+def _return_approved(state: _Fold, event: CanonicalEvent) -> None:
+    state.case_type = state.case_type or "return"
+    state.propose("approved")
+
+
+def _return_rejected(state: _Fold, event: CanonicalEvent) -> None:
+    state.case_type = state.case_type or "return"
+    if state.status in ("requested", "approved"):
+        state.status = "rejected"
+
+
+def _label_created(state: _Fold, event: CanonicalEvent) -> None:
+    state.case_type = state.case_type or "return"
+    state.propose("awaiting_return")
+
+
+def _return_closed(state: _Fold, event: CanonicalEvent) -> None:
+    state.propose("closed")
+
+
+def _refund_requested(state: _Fold, event: CanonicalEvent) -> None:
+    state.case_type = state.case_type or "refund_only"
+    state.requested = state.requested or event.money
+    state.take_reason(event)
+
+
+def _refund_succeeded(state: _Fold, event: CanonicalEvent) -> None:
+    state.case_type = state.case_type or "refund_only"
+    if event.money is not None:
+        refund_id = event.refund_id or event.event_id
+        state.refunds[refund_id] = (event.source_kind, event.money)
+    state.propose("refunded")
+
+
+def _refund_failed(state: _Fold, event: CanonicalEvent) -> None:
+    if event.refund_id:
+        state.refunds.pop(event.refund_id, None)
+
+
+def _dispute_opened(state: _Fold, event: CanonicalEvent) -> None:
+    state.case_type = state.case_type or "refund_only"
+    state.open_disputes.add(_dispute_key(event))
+    if state.reason_code is None:
+        state.take_reason(event)
+
+
+def _dispute_closed(state: _Fold, event: CanonicalEvent) -> None:
+    state.open_disputes.discard(_dispute_key(event))
+
+
+def _shipment_update(state: _Fold, event: CanonicalEvent) -> None:
+    shipment = event.shipment
+    if shipment is None or shipment.direction == "outbound":
+        return
+    if shipment.status in ("in_transit", "customs", "out_for_delivery", "available_for_pickup"):
+        if STATUS_RANK[state.status] >= STATUS_RANK["approved"] or state.status == "requested":
+            state.propose("return_in_transit")
+    elif shipment.status == "delivered":
+        state.propose("received")
+
+
+def _dispute_key(event: CanonicalEvent) -> str:
+    return _first(event.reference_values("dispute")) or event.case_key
+
+
+_HANDLERS: dict[str, Callable[[_Fold, CanonicalEvent], None]] = {
+    "order.placed": _order_placed,
+    "order.cancelled": _order_cancelled,
+    "return.requested": _return_requested,
+    "return.approved": _return_approved,
+    "return.rejected": _return_rejected,
+    "return.label_created": _label_created,
+    "return.closed": _return_closed,
+    "refund.requested": _refund_requested,
+    "refund.succeeded": _refund_succeeded,
+    "refund.failed": _refund_failed,
+    "dispute.opened": _dispute_opened,
+    "dispute.closed": _dispute_closed,
+}
+
+
+def _return_tracking_numbers(events: Iterable[CanonicalEvent]) -> set[str]:
+    """Tracking numbers of the case's return leg: announced by return-label events."""
+    numbers: set[str] = set()
+    for event in events:
+        if event.type == "return.label_created":
+            numbers.update(event.reference_values("tracking"))
+            if event.shipment is not None:
+                numbers.add(event.shipment.tracking_number)
+        elif event.shipment is not None and event.shipment.direction == "return":
+            numbers.add(event.shipment.tracking_number)
+    return numbers
+
+
+def _latest_shipment(shipments: list[ReturnShipment]) -> CaseShipment | None:
+    if not shipments:
+        return None
+    latest = max(shipments, key=lambda s: (s.updated_at, s.tracking_number))
+    return CaseShipment(
+        tracking_number=latest.tracking_number,
+        status=latest.carrier_status or "info_received",
+        carrier=latest.carrier,
+        updated_at=latest.updated_at,
+    )
+
+
+def _latest_customs(states: list[CustomsState]) -> CaseCustoms | None:
+    if not states:
+        return None
+    latest = max(states, key=lambda s: (s.updated_at, s.tracking_number, s.direction))
+    return CaseCustoms(status=latest.status, country=latest.country, duties=latest.duties)
+
+
+def _changed_fields(previous: Case | None, current: Case | None) -> list[str]:
+    if current is None:
+        return []
+    if previous is None:
+        return ["opened"]
+    ignored = {"timeline", "version", "updated_at"}
+    before, after = previous.model_dump(), current.model_dump()
+    return sorted(key for key in after if key not in ignored and before.get(key) != after[key])
+
+
+def _first(values: list[str]) -> str | None:
+    return values[0] if values else None
