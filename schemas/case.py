@@ -96,6 +96,24 @@ class CustomsState(BaseModel):
     history: list[ShipmentStep] = Field(default_factory=list)
 
 
+class CaseMilestones(BaseModel):
+    """When the case reached each milestone (event time, UTC); policies count from these."""
+
+    model_config = _FROZEN
+
+    ordered_at: UtcDatetime | None = None
+    delivered_at: UtcDatetime | None = Field(None, description="outbound parcel delivered to buyer")
+    return_requested_at: UtcDatetime | None = None
+    responded_at: UtcDatetime | None = Field(None, description="first merchant answer to the request")
+    label_created_at: UtcDatetime | None = None
+    last_return_scan_at: UtcDatetime | None = None
+    return_received_at: UtcDatetime | None = None
+    customs_held_at: UtcDatetime | None = Field(None, description="start of the current customs hold")
+    refunded_at: UtcDatetime | None = None
+    dispute_opened_at: UtcDatetime | None = None
+    closed_at: UtcDatetime | None = None
+
+
 class Case(BaseModel):
     """The full current state of one case, after every change."""
 
@@ -124,6 +142,7 @@ class Case(BaseModel):
     version: int = 0
     opened_at: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None
+    milestones: CaseMilestones = Field(default_factory=lambda: CaseMilestones())
 
 
 CASE = TypeAdapter(Case)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from schemas.case import (
     Case,
     CaseCustoms,
+    CaseMilestones,
     CaseShipment,
     CaseStatus,
     CaseType,
@@ -156,6 +157,7 @@ def fold_case(ledger: CaseLedger, *, classify_reason: ReasonClassifier | None = 
         version=ledger.version,
         opened_at=state.opened_at,
         updated_at=events[-1].occurred_at,
+        milestones=CaseMilestones(**state.milestones),
     )
 
 
@@ -178,6 +180,15 @@ class _Fold:
         self.open_disputes: set[str] = set()
         # refund id -> (source kind, amount); a later failure of the same id removes it
         self.refunds: dict[str, tuple[str, Money]] = {}
+        self.milestones: dict[str, datetime | None] = {}
+        self.return_numbers: set[str] = set()
+
+    def first(self, milestone: str, when: datetime) -> None:
+        if self.milestones.get(milestone) is None:
+            self.milestones[milestone] = when
+
+    def latest(self, milestone: str, when: datetime) -> None:
+        self.milestones[milestone] = when
 
     def apply(self, event: CanonicalEvent) -> None:
         self.order_id = self.order_id or event.order_id or _first(event.reference_values("order"))
@@ -223,6 +234,7 @@ class _Fold:
 
 def _order_placed(state: _Fold, event: CanonicalEvent) -> None:
     state.order_total = state.order_total or event.money
+    state.first("ordered_at", event.occurred_at)
 
 
 def _order_cancelled(state: _Fold, event: CanonicalEvent) -> None:
@@ -237,26 +249,35 @@ def _return_requested(state: _Fold, event: CanonicalEvent) -> None:
     state.take_reason(event)
     state.requested = event.money or state.requested
     state.propose("requested")
+    state.first("return_requested_at", event.occurred_at)
 
 
 def _return_approved(state: _Fold, event: CanonicalEvent) -> None:
     state.case_type = state.case_type or "return"
     state.propose("approved")
+    state.first("responded_at", event.occurred_at)
 
 
 def _return_rejected(state: _Fold, event: CanonicalEvent) -> None:
     state.case_type = state.case_type or "return"
     if state.status in ("requested", "approved"):
         state.status = "rejected"
+    state.first("responded_at", event.occurred_at)
 
 
 def _label_created(state: _Fold, event: CanonicalEvent) -> None:
     state.case_type = state.case_type or "return"
     state.propose("awaiting_return")
+    state.first("label_created_at", event.occurred_at)
+    state.first("responded_at", event.occurred_at)
+    state.return_numbers.update(event.reference_values("tracking"))
+    if event.shipment is not None:
+        state.return_numbers.add(event.shipment.tracking_number)
 
 
 def _return_closed(state: _Fold, event: CanonicalEvent) -> None:
     state.propose("closed")
+    state.first("closed_at", event.occurred_at)
 
 
 def _refund_requested(state: _Fold, event: CanonicalEvent) -> None:
@@ -271,6 +292,7 @@ def _refund_succeeded(state: _Fold, event: CanonicalEvent) -> None:
         refund_id = event.refund_id or event.event_id
         state.refunds[refund_id] = (event.source_kind, event.money)
     state.propose("refunded")
+    state.first("refunded_at", event.occurred_at)
 
 
 def _refund_failed(state: _Fold, event: CanonicalEvent) -> None:
@@ -281,6 +303,7 @@ def _refund_failed(state: _Fold, event: CanonicalEvent) -> None:
 def _dispute_opened(state: _Fold, event: CanonicalEvent) -> None:
     state.case_type = state.case_type or "refund_only"
     state.open_disputes.add(_dispute_key(event))
+    state.first("dispute_opened_at", event.occurred_at)
     if state.reason_code is None:
         state.take_reason(event)
 
@@ -291,13 +314,29 @@ def _dispute_closed(state: _Fold, event: CanonicalEvent) -> None:
 
 def _shipment_update(state: _Fold, event: CanonicalEvent) -> None:
     shipment = event.shipment
-    if shipment is None or shipment.direction == "outbound":
+    if shipment is None:
         return
+    is_return = shipment.direction == "return" or shipment.tracking_number in state.return_numbers
+    if not is_return:
+        if shipment.status == "delivered":
+            state.first("delivered_at", event.occurred_at)
+        return
+    state.latest("last_return_scan_at", event.occurred_at)
+    if shipment.status == "delivered":
+        state.first("return_received_at", event.occurred_at)
     if shipment.status in ("in_transit", "customs", "out_for_delivery", "available_for_pickup"):
-        if STATUS_RANK[state.status] >= STATUS_RANK["approved"] or state.status == "requested":
-            state.propose("return_in_transit")
+        state.propose("return_in_transit")
     elif shipment.status == "delivered":
         state.propose("received")
+
+
+def _customs_update(state: _Fold, event: CanonicalEvent) -> None:
+    if event.customs is None:
+        return
+    if event.customs.status in ("held", "duties_due"):
+        state.first("customs_held_at", event.occurred_at)
+    elif event.customs.status in ("released", "duties_paid", "refused", "seized", "returned"):
+        state.milestones["customs_held_at"] = None
 
 
 def _dispute_key(event: CanonicalEvent) -> str:
@@ -317,6 +356,8 @@ _HANDLERS: dict[str, Callable[[_Fold, CanonicalEvent], None]] = {
     "refund.failed": _refund_failed,
     "dispute.opened": _dispute_opened,
     "dispute.closed": _dispute_closed,
+    "shipment.update": _shipment_update,
+    "customs.update": _customs_update,
 }
 
 

@@ -3,5 +3,8 @@
 from __future__ import annotations
 
 from connectors.base import Connector
+from connectors.payments.adyen import CONNECTOR as ADYEN
+from connectors.payments.paypal import CONNECTOR as PAYPAL
+from connectors.payments.stripe import CONNECTOR as STRIPE
 
-PAYMENT_CONNECTORS: tuple[Connector, ...] = ()
+PAYMENT_CONNECTORS: tuple[Connector, ...] = (STRIPE, PAYPAL, ADYEN)
