@@ -210,8 +210,9 @@ def register_case_stream(
                 reason = expiry_reason(parked, key.decode(), ttl)
                 letter = DeadLetter(
                     stage="cases", source=parked.event.source, reason=reason,
-                    error="ParkedEventExpired", topic=topics.case_references, partition=partition,
-                    offset=-1, failed_at=now, key=key,
+                    # Replay sends it back through routing, where a link may exist by then.
+                    error="ParkedEventExpired", topic=topics.events_canonical,
+                    partition=partition, offset=-1, failed_at=now, key=key,
                     value=CANONICAL_EVENT.dump_json(parked.event),
                 )
                 log.warning("parked event %s expired: %s", parked.event.event_id, reason)
