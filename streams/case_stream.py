@@ -20,7 +20,6 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import faust
 from aiokafka.partitioner import murmur2
 from pydantic import BaseModel, ConfigDict
 
@@ -94,7 +93,6 @@ def register_case_stream(
         return app.topic(name, value_serializer="raw", key_serializer="raw",
                          partitions=settings.partitions)
 
-    raw_schema = faust.Schema(key_serializer="raw", value_serializer="raw")
     canonical = raw_topic(topics.events_canonical)
     references = raw_topic(topics.case_references)
     by_case = raw_topic(topics.events_by_case)
@@ -104,19 +102,19 @@ def register_case_stream(
     dead_letters = raw_topic(topics.dlq_cases)
 
     links_table = app.Table(
-        "reference_links", partitions=settings.partitions, schema=raw_schema, help="reference -> case_id it belongs to",
+        "reference_links", partitions=settings.partitions, key_type=bytes, value_type=bytes, help="reference -> case_id it belongs to",
     )
     parked_table = app.Table(
-        "parked_events", partitions=settings.partitions, schema=raw_schema, help="reference -> events waiting for it to be linked",
+        "parked_events", partitions=settings.partitions, key_type=bytes, value_type=bytes, help="reference -> events waiting for it to be linked",
     )
     ledgers = app.Table(
-        "case_ledgers", partitions=settings.partitions, schema=raw_schema, help="case_id -> every event applied to the case",
+        "case_ledgers", partitions=settings.partitions, key_type=bytes, value_type=bytes, help="case_id -> every event applied to the case",
     )
     return_shipping = app.Table(
-        "return_shipping", partitions=settings.partitions, schema=raw_schema, help="tracking number -> return parcel state and history",
+        "return_shipping", partitions=settings.partitions, key_type=bytes, value_type=bytes, help="tracking number -> return parcel state and history",
     )
     customs_table = app.Table(
-        "customs_state", partitions=settings.partitions, schema=raw_schema, help="tracking number|direction -> customs state and history",
+        "customs_state", partitions=settings.partitions, key_type=bytes, value_type=bytes, help="tracking number|direction -> customs state and history",
     )
     ttl = timedelta(seconds=settings.parked_event_ttl_seconds)
 

@@ -1,0 +1,180 @@
+"""Helpers shared by the marketplace connectors: references, case keys, times, event assembly.
+
+Every marketplace connector builds its events through `marketplace_event`, so the rules of the
+connector contract live in one place: the case key is the strongest reference (order > return >
+payment > dispute > tracking > refund), a missing provider time falls back to `received_at` with
+`time_source="received"`, and the local wall time with its offset is kept when the provider
+stated one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from hub.errors import SkippableRecordError
+from schemas.events import (
+    CanonicalEvent,
+    EventType,
+    Reference,
+    ReferenceKind,
+    Source,
+    make_event_id,
+)
+from schemas.timestamps import SourceTime, parse_iso
+
+CASE_KEY_PRIORITY: tuple[ReferenceKind, ...] = (
+    "order", "return", "payment", "dispute", "tracking", "refund",
+)
+
+
+def id_text(value: object) -> str | None:
+    """A provider identifier as a string (`450789469` and `"450789469"` alike); None when absent.
+
+    Raises:
+        SkippableRecordError: the value is a boolean, a float, a list or an object.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise SkippableRecordError(f"identifier {value!r} is not a string or an integer")
+    text = str(value).strip()
+    return text or None
+
+
+def text_or_none(value: object) -> str | None:
+    """Free text as received, or None when absent or blank.
+
+    Raises:
+        SkippableRecordError: the value is not a string.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise SkippableRecordError(f"expected text, got {type(value).__name__}")
+    return value if value.strip() else None
+
+
+def mapping_or_empty(value: object, what: str) -> Mapping[str, Any]:
+    """A JSON object, `{}` for null.
+
+    Raises:
+        SkippableRecordError: the value is present but not an object.
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise SkippableRecordError(f"{what} is not an object")
+    return value
+
+
+def list_or_empty(value: object, what: str) -> list[Any]:
+    """A JSON array, `[]` for null.
+
+    Raises:
+        SkippableRecordError: the value is present but not an array.
+    """
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise SkippableRecordError(f"{what} is not an array")
+    return value
+
+
+def provider_time(value: object, what: str) -> SourceTime | None:
+    """Parse an RFC 3339 timestamp the provider sent; None when the field is absent or null.
+
+    Raises:
+        SkippableRecordError: the value is not a string or has no offset.
+    """
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise SkippableRecordError(f"{what} is not a timestamp string")
+    try:
+        return parse_iso(value)
+    except ValueError as exc:
+        raise SkippableRecordError(f"{what} {value!r} is not an RFC 3339 timestamp") from exc
+
+
+def first_time(*candidates: tuple[object, str]) -> SourceTime | None:
+    """The first present timestamp among `(value, field name)` candidates."""
+    for value, what in candidates:
+        parsed = provider_time(value, what)
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def field_time(node: Mapping[str, Any], *fields: str) -> SourceTime | None:
+    """The first present timestamp among `node`'s `fields`, in the order given."""
+    return first_time(*((node.get(field), field) for field in fields))
+
+
+def refs(*pairs: tuple[ReferenceKind, str | None]) -> tuple[Reference, ...]:
+    """References from `(kind, value)` pairs, skipping absent values and duplicates, in order."""
+    seen: set[tuple[str, str]] = set()
+    found: list[Reference] = []
+    for kind, value in pairs:
+        if value is None or (kind, value) in seen:
+            continue
+        seen.add((kind, value))
+        found.append(Reference(kind=kind, value=value))
+    return tuple(found)
+
+
+def case_key(references: Sequence[Reference]) -> str:
+    """`kind:value` of the strongest reference.
+
+    Raises:
+        SkippableRecordError: the payload carries no identifier that names a case.
+    """
+    for kind in CASE_KEY_PRIORITY:
+        for reference in references:
+            if reference.kind == kind:
+                return str(reference)
+    raise SkippableRecordError("no order, return, payment, dispute or tracking id names the case")
+
+
+def primary_language(tag: str | None) -> str | None:
+    """The primary subtag of a BCP 47 language tag (`pt-BR` -> `pt`)."""
+    if not tag:
+        return None
+    return tag.split("-", 1)[0].lower()
+
+
+def marketplace_event(
+    source: Source,
+    event_type: EventType,
+    *,
+    identity: Iterable[object],
+    when: SourceTime | None,
+    received_at: datetime,
+    references: tuple[Reference, ...],
+    **fields: Any,
+) -> CanonicalEvent:
+    """Assemble a marketplace event: id, case key and the time fields from `when`.
+
+    `identity` is the provider's own identity of the fact (object id, state...); `when` is the
+    provider's time of the fact, or None when the provider gives none.
+    """
+    if when is None:
+        timing: dict[str, Any] = {"occurred_at": received_at, "time_source": "received"}
+    else:
+        timing = {
+            "occurred_at": when.utc,
+            "occurred_at_local": when.local,
+            "source_timezone": when.zone,
+        }
+    return CanonicalEvent(
+        event_id=make_event_id(source, event_type, *identity),
+        source=source,
+        source_kind="marketplace",
+        type=event_type,
+        received_at=received_at,
+        case_key=case_key(references),
+        references=references,
+        **timing,
+        **fields,
+    )

@@ -1,0 +1,244 @@
+"""Realistic after-sales traffic in the providers' native formats, for the demo, tests and bench.
+
+Each case is a small story told by several providers in their own formats, languages, time
+zones and currencies: a marketplace order and return (Shopify webhooks or the hub-native
+protocol), the return label, carrier scans of the return parcel (with customs on cross-border
+returns), and the refund from the payment provider (Stripe or Adyen). Deterministic for a seed:
+the same call gives the same bytes, so a run can be compared with another run of itself.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class SamplePayload:
+    """One provider delivery: its raw topic's source, key, body and HTTP headers."""
+
+    source: str
+    key: bytes
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CaseStory:
+    """The payloads of one case, in the order the providers would send them."""
+
+    order_id: str
+    payloads: list[SamplePayload]
+    expected_status: str
+    expected_refunded: dict[str, Decimal]
+
+
+_BASE = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
+
+_EU_BUYERS = [
+    ("DE", "Die Kopfhörer kamen mit gebrochenem Bügel an.", "de", "damaged", "EUR"),
+    ("FR", "Le colis est arrivé abîmé, l'écran est fissuré.", "fr", "damaged", "EUR"),
+    ("ES", "La talla es demasiado pequeña, quiero devolverla.", "es", "size_fit", "EUR"),
+]
+_JP_TEXT = ("サイズが合わないので返品したいです。", "ja")
+_SHOPIFY_REASONS = {"damaged": "defective", "size_fit": "size_too_small"}
+
+
+def _json(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _iso(instant: datetime, offset_hours: int) -> str:
+    return instant.astimezone(timezone(timedelta(hours=offset_hours))).isoformat(timespec="seconds")
+
+
+def _minor(amount: Decimal, exponent: int) -> int:
+    return int(amount.scaleb(exponent))
+
+
+def shopify_story(n: int, rng: random.Random) -> CaseStory:
+    """A European buyer returns a Shopify order; Stripe refunds it in two parts."""
+    country, note, _language, reason, currency = _EU_BUYERS[n % len(_EU_BUYERS)]
+    order_id = 5_900_000_000_000 + n
+    return_id = 17_800_000_000 + n
+    tracking = f"JD0146000{n:08d}"
+    start = _BASE + timedelta(minutes=7 * n)
+    total = Decimal(rng.choice(["59.90", "129.00", "249.50", "89.99"]))
+    first_refund = (total * Decimal("0.6")).quantize(Decimal("0.01"))
+    shop = "nordwind-home.myshopify.com"
+
+    def headers(topic: str, suffix: str, hours: float) -> dict[str, str]:
+        triggered = (start + timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
+        return {
+            "x-shopify-triggered-at": triggered,
+            "content-type": "application/json",
+            "x-shopify-topic": topic,
+            "x-shopify-shop-domain": shop,
+            "x-shopify-api-version": "2026-01",
+            "x-shopify-webhook-id": f"{n:08x}-{suffix}-4a18-b6e4-91c7f2a83d55",
+        }
+
+    order = {
+        "id": order_id,
+        "admin_graphql_api_id": f"gid://shopify/Order/{order_id}",
+        "name": f"#{1000 + n}",
+        "created_at": _iso(start, 1),
+        "currency": currency,
+        "presentment_currency": currency,
+        "total_price": str(total),
+        "financial_status": "paid",
+        "customer_locale": "de",
+        "payment_gateway_names": ["shopify_payments"],
+        "billing_address": {"country_code": country},
+        "shipping_address": {"country_code": country},
+        "line_items": [{"id": 14_800_000_000_000 + n, "quantity": 1, "price": str(total)}],
+    }
+    request = {
+        "id": return_id,
+        "admin_graphql_api_id": f"gid://shopify/Return/{return_id}",
+        "status": "requested",
+        "order": {"id": order_id, "admin_graphql_api_id": f"gid://shopify/Order/{order_id}"},
+        "name": f"#{1000 + n}-R1",
+        "total_return_line_items": 1,
+        "return_line_items": [{
+            "id": 20_900_000_000 + n,
+            "admin_graphql_api_id": f"gid://shopify/ReturnLineItem/{20_900_000_000 + n}",
+            "quantity": 1,
+            "return_reason": _SHOPIFY_REASONS[reason],
+            "return_reason_note": "",
+            "customer_note": note,
+        }],
+        "return_shipping_fees": [],
+        "exchange_line_items": [],
+        "total_exchange_line_items": 0,
+    }
+    approve = {**request, "status": "open"}
+    label = {
+        "id": 9_300_000_000 + n,
+        "admin_graphql_api_id": f"gid://shopify/ReverseDelivery/{9_300_000_000 + n}",
+        "return": {"id": return_id, "admin_graphql_api_id": f"gid://shopify/Return/{return_id}"},
+        "shipping_deliverable": {
+            "tracking": {"carrier_name": "DHL Parcel", "tracking_number": tracking,
+                         "tracking_url": f"https://www.dhl.de/de/privatkunden.html?piececode={tracking}"},
+            "label": {"public_file_url": f"https://cdn.shopify.com/labels/{tracking}.pdf",
+                      "created_at": _iso(start + timedelta(hours=30), 1)},
+        },
+    }
+    payloads = [
+        SamplePayload("shopify", str(order_id).encode(), _json(order), headers("orders/create", "0001", 0)),
+        SamplePayload("shopify", str(return_id).encode(), _json(request), headers("returns/request", "0002", 26)),
+        SamplePayload("shopify", str(return_id).encode(), _json(approve), headers("returns/approve", "0003", 29)),
+        SamplePayload("shopify", str(return_id).encode(), _json(label),
+                      headers("reverse_deliveries/attach_deliverable", "0004", 30)),
+    ]
+    payloads += [
+        _stripe_refund(n, str(order_id), first_refund, currency, start + timedelta(days=5), "a"),
+        _stripe_refund(n, str(order_id), total - first_refund, currency, start + timedelta(days=6), "b"),
+    ]
+    return CaseStory(str(order_id), payloads, "refunded", {currency: total})
+
+
+def _stripe_refund(
+    n: int, order_id: str, amount: Decimal, currency: str, when: datetime, part: str
+) -> SamplePayload:
+    refund_id = f"re_3Q{n:010d}{part}Kx"
+    exponent = 0 if currency in ("JPY", "KRW") else 2
+    event = {
+        "id": f"evt_3Q{n:010d}{part}Rf",
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": int(when.timestamp()),
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": f"req_{n:08d}{part}", "idempotency_key": None},
+        "type": "refund.created",
+        "data": {"object": {
+            "id": refund_id,
+            "object": "refund",
+            "amount": _minor(amount, exponent),
+            "currency": currency.lower(),
+            "charge": f"ch_3Q{n:010d}Ch",
+            "payment_intent": f"pi_3Q{n:010d}Pi",
+            "created": int(when.timestamp()),
+            "metadata": {"order_id": order_id},
+            "reason": "requested_by_customer",
+            "status": "succeeded",
+        }},
+    }
+    return SamplePayload("stripe", refund_id.encode(), _json(event),
+                         {"content-type": "application/json; charset=utf-8"})
+
+
+def hub_protocol_story(n: int, rng: random.Random) -> CaseStory:
+    """A Japanese marketplace on the hub-native protocol; Adyen refunds in yen."""
+    order_id = f"RKM-202602-{n:06d}"
+    return_id = f"RKM-RET-{n:06d}"
+    start = _BASE + timedelta(minutes=5 * n + 3)
+    total = Decimal(rng.choice(["12800", "5980", "19940", "3300"]))
+    text, language = _JP_TEXT
+    tracking = f"EJ{n:09d}JP"
+
+    def event(event_type: str, hours: float, **fields: Any) -> SamplePayload:
+        body = {
+            "protocol_version": 1,
+            "event_type": event_type,
+            "event_id": f"rkm-{event_type}-{n:06d}",
+            "marketplace": "rakuma-jp",
+            "occurred_at": _iso(start + timedelta(hours=hours), 9),
+            "order_id": order_id,
+            **fields,
+        }
+        return SamplePayload("hub", order_id.encode(), _json(body))
+
+    payloads = [
+        event("order.placed", 0, amount={"amount": str(total), "currency": "JPY"},
+              buyer_country="JP", seller_country="JP"),
+        event("return.requested", 50, return_id=return_id, reason_code="size_fit", reason=text,
+              language=language, amount={"amount": str(total), "currency": "JPY"}),
+        event("return.approved", 53, return_id=return_id),
+        event("return.label_created", 54, return_id=return_id,
+              label={"carrier": "Japan Post", "tracking_number": tracking}),
+        _adyen_refund(n, order_id, total, "JPY", start + timedelta(days=6)),
+    ]
+    return CaseStory(order_id, payloads, "refunded", {"JPY": total})
+
+
+def _adyen_refund(n: int, order_id: str, amount: Decimal, currency: str, when: datetime) -> SamplePayload:
+    psp = f"QX{n:012d}RF"
+    body = {
+        "live": "false",
+        "notificationItems": [{"NotificationRequestItem": {
+            "additionalData": {},
+            "amount": {"currency": currency, "value": _minor(amount, 0 if currency == "JPY" else 2)},
+            "eventCode": "REFUND",
+            "eventDate": _iso(when, 1),
+            "merchantAccountCode": "RakumaJP",
+            "merchantReference": order_id,
+            "originalReference": f"QX{n:012d}PY",
+            "paymentMethod": "visa",
+            "pspReference": psp,
+            "reason": "",
+            "success": "true",
+        }}],
+    }
+    return SamplePayload("adyen", psp.encode(), _json(body), {"content-type": "application/json"})
+
+
+STORIES: list[Callable[[int, random.Random], CaseStory]] = [shopify_story, hub_protocol_story]
+
+
+def generate(cases: int, *, seed: int = 7) -> list[CaseStory]:
+    """`cases` stories, alternating between the story kinds."""
+    rng = random.Random(seed)
+    return [STORIES[n % len(STORIES)](n, rng) for n in range(cases)]
+
+
+def payloads(stories: list[CaseStory]) -> Iterator[SamplePayload]:
+    for story in stories:
+        yield from story.payloads
