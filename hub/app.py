@@ -29,6 +29,9 @@ def create_app(settings: Settings) -> Any:
         # aiokafka defaults to acks=1: an acknowledged write could still be lost on failover.
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
+        # A dead worker's partitions move after 10 s, not the default minute.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
         web_enabled=True,
         web_host=settings.web_host,
         web_port=settings.web_port,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from hub.cli_feed import feed_cli
+from hub.cli_policy import policy_cli
 from hub.errors import ConfigurationError, HubError, RecordError
 from hub.logs import configure_logging
 from hub.settings import load_settings
@@ -26,6 +27,8 @@ dlq_cli = typer.Typer(help="Dead letters: list them, replay them after a fix.", 
 cli.add_typer(kafka_cli, name="kafka")
 cli.add_typer(schemas_cli, name="schemas")
 cli.add_typer(dlq_cli, name="dlq")
+cli.add_typer(feed_cli, name="feed")
+cli.add_typer(policy_cli, name="policy")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -49,6 +52,22 @@ def worker(
     asyncio.run(ensure_topics(settings))
     app = create_app(settings)
     Worker(app, loglevel=settings.log_level, redirect_stdouts=False).execute_from_commandline()
+
+
+@cli.command()
+def ingest(
+    port: Annotated[int, typer.Option(help="HTTP port of the webhook intake")] = 8080,
+    host: Annotated[str | None, typer.Option(help="address to bind (default HUB_WEB_HOST)")] = None,
+) -> None:
+    """Serve provider webhooks: verify signatures, write raw bytes to raw.<source>."""
+    from hub.webhooks.app import run_intake
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    try:
+        asyncio.run(run_intake(settings, port=port, host=host))
+    except KeyboardInterrupt:
+        pass
 
 
 @kafka_cli.command("up")
@@ -198,4 +217,4 @@ def main() -> None:
         raise SystemExit(2) from exc
 
 
-__all__ = ["main", "cli", "json"]
+__all__ = ["main", "cli"]

@@ -46,7 +46,7 @@ async def list_dead_letters(settings: Settings, stage: str, *, limit: int = 50) 
         for tp in partitions:
             consumer.seek(tp, max(starts[tp], ends[tp] - limit))
         found: list[DeadLetterSummary] = []
-        while any(await consumer.position(tp) < ends[tp] for tp in partitions):
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
                 for record in records:
@@ -98,7 +98,7 @@ async def replay_dead_letters(
             consumer.seek(tp, committed[tp] if committed[tp] is not None else starts[tp])
         total = sum(ends[tp] - (await consumer.position(tp)) for tp in partitions)
         done = 0
-        while any(await consumer.position(tp) < ends[tp] for tp in partitions):
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
             batch = await consumer.getmany(timeout_ms=500, max_records=500)
             sends = []
             for records in batch.values():

@@ -7,16 +7,18 @@
     events.by_case --build_cases--> cases (compacted), case.changes, shipments (compacted)
 
 Agents are thin: decode, call the pure functions of `streams.correlation` / `streams.cases`,
-send, and await the broker's acks before the input is acked. No exception leaves an agent: a
+send. Delivery is at-least-once: faust flushes the producer before committing input offsets,
+and every state change is idempotent. When a worker dies after its local store took a change
+but before the change's sends reached the broker, the replayed input is a duplicate, and the
+agent sends the same records again (the case builder rebuilds the change with
+`replay_change`, the resolver keeps short-lived outboxes). No exception leaves an agent: a
 record that cannot be handled goes to `dlq.cases` with its reason.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,7 +28,15 @@ from pydantic import BaseModel, ConfigDict
 from hub.settings import Settings
 from schemas.case import CASE, Case, CustomsState, ReturnShipment
 from schemas.events import CANONICAL_EVENT, CanonicalEvent
-from streams.cases import CASE_LEDGER, CaseChange, ReasonClassifier, apply_event
+from streams.cases import (
+    CASE_LEDGER,
+    CaseChange,
+    CaseLedger,
+    ReasonClassifier,
+    apply_event,
+    fold_case,
+    replay_change,
+)
 from streams.correlation import (
     REFERENCE_MESSAGE,
     REFERENCE_STATE,
@@ -45,6 +55,8 @@ from streams.topics import TopicNames
 log = logging.getLogger("streams.cases")
 
 TICK_KEY = b"\x00tick"
+# How long released and expired events stay in the resolver's outbox (well beyond a commit).
+OUTBOX_KEEP = timedelta(seconds=60)
 _SHIPPING_TYPES = frozenset({
     "shipment.update", "customs.update", "return.label_created", "return.closed",
     "refund.succeeded",
@@ -118,7 +130,7 @@ def register_case_stream(
     )
     ttl = timedelta(seconds=settings.parked_event_ttl_seconds)
 
-    async def dead_letter(event: Any, reason: str, error: str, source: str) -> Awaitable[Any]:
+    async def dead_letter(event: Any, reason: str, error: str, source: str) -> None:
         message = event.message
         letter = DeadLetter(
             stage="cases", source=source, reason=reason, error=error, topic=message.topic,
@@ -127,103 +139,88 @@ def register_case_stream(
         )
         log.warning("dead letter from %s[%d]@%d: %s", message.topic, message.partition,
                     message.offset, reason)
-        return await dead_letters.send(key=letter.key, value=letter.value, headers=letter.headers())
+        await dead_letters.send(key=letter.key, value=letter.value, headers=letter.headers())
 
-    async def send_to_case(case_id: str, event: CanonicalEvent) -> Awaitable[Any]:
-        return await by_case.send(key=case_id.encode(), value=CANONICAL_EVENT.dump_json(event))
+    async def send_to_case(case_id: str, event: CanonicalEvent) -> None:
+        await by_case.send(key=case_id.encode(), value=CANONICAL_EVENT.dump_json(event))
 
-    async def send_link(link: LinkMessage) -> Awaitable[Any]:
-        return await references.send(
+    async def send_link(link: LinkMessage) -> None:
+        await references.send(
             key=link.reference.encode(), value=REFERENCE_MESSAGE.dump_json(link)
         )
 
     @app.agent(canonical, name="route")  # type: ignore[misc]
     async def route_events(stream: Any) -> None:
         async for event in stream.events():
-            pending: list[Awaitable[Any]] = []
             try:
                 canonical_event = CANONICAL_EVENT.validate_json(event.message.value)
                 routed = route(canonical_event)
                 if routed.case_id is not None:
-                    pending.append(await send_to_case(routed.case_id, canonical_event))
-                    pending += [await send_link(link) for link in routed.links]
+                    await send_to_case(routed.case_id, canonical_event)
+                    for link in routed.links:
+                        await send_link(link)
                 elif routed.pending is not None:
-                    pending.append(await references.send(
+                    await references.send(
                         key=routed.pending.reference.encode(),
                         value=REFERENCE_MESSAGE.dump_json(routed.pending),
-                    ))
+                    )
             except Exception as exc:  # noqa: BLE001 - route every failure, never lose a record
-                pending.append(await dead_letter(event, f"cannot route: {exc}", type(exc).__name__,
-                                                 "canonical"))
-            await asyncio.gather(*pending)
+                await dead_letter(event, f"cannot route: {exc}", type(exc).__name__, "canonical")
 
     @app.agent(references, name="resolve")  # type: ignore[misc]
     async def resolve_references(stream: Any) -> None:
         async for event in stream.events():
-            pending: list[Awaitable[Any]] = []
             try:
                 message = REFERENCE_MESSAGE.validate_json(event.message.value)
                 if isinstance(message, TickMessage):
-                    pending += await _expire_partition(event.message.partition, message.now)
+                    await _expire_partition(event.message.partition, message.now)
                 else:
-                    pending += await _resolve(event.message.key, message)
+                    await _resolve(event.message.key, message)
             except Exception as exc:  # noqa: BLE001
-                pending.append(await dead_letter(event, f"cannot resolve: {exc}",
-                                                 type(exc).__name__, "references"))
-            await asyncio.gather(*pending)
+                await dead_letter(event, f"cannot resolve: {exc}", type(exc).__name__,
+                                  "references")
 
-    async def _resolve(key: bytes, message: LinkMessage | PendingMessage) -> list[Awaitable[Any]]:
+    async def _resolve(key: bytes, message: LinkMessage | PendingMessage) -> None:
         link = links_table.get(key)
-        parked = parked_table.get(key)
-        state = ReferenceState(
-            case_id=link.decode() if link else None,
-            parked=REFERENCE_STATE.validate_json(parked).parked if parked else (),
-        )
+        stored = parked_table.get(key)
+        outbox = REFERENCE_STATE.validate_json(stored) if stored else ReferenceState()
+        state = outbox.model_copy(update={"case_id": link.decode() if link else None})
         resolution = resolve(state, message, now=datetime.now(UTC))
-        pending: list[Awaitable[Any]] = []
         for case_id, waiting in resolution.to_cases:
-            pending.append(await send_to_case(case_id, waiting))
-        pending += [await send_link(new_link) for new_link in resolution.links]
-        # Outputs are on their way before the state changes: a crash in between replays the
-        # input, and the case builder's idempotency absorbs the repeat.
-        await asyncio.gather(*pending)
+            await send_to_case(case_id, waiting)
+        for new_link in resolution.links:
+            await send_link(new_link)
         if resolution.state is not None:
-            if resolution.state.case_id is not None and link is None:
-                links_table[key] = resolution.state.case_id.encode()
-            if resolution.state.parked:
-                parked_table[key] = REFERENCE_STATE.dump_json(
-                    ReferenceState(parked=resolution.state.parked)
-                )
-            elif parked is not None:
-                parked_table.pop(key, None)
-        return []
+            _store_reference(key, link, resolution.state)
 
-    async def _expire_partition(partition: int, now: datetime) -> list[Awaitable[Any]]:
-        pending: list[Awaitable[Any]] = []
+    def _store_reference(key: bytes, link: bytes | None, state: ReferenceState) -> None:
+        if state.case_id is not None and link is None:
+            links_table[key] = state.case_id.encode()
+        if state.empty:
+            if parked_table.get(key) is not None:
+                parked_table.pop(key, None)
+        else:
+            parked_table[key] = REFERENCE_STATE.dump_json(state.model_copy(update={"case_id": None}))
+
+    async def _expire_partition(partition: int, tick: datetime) -> None:
         for key, value in list(parked_table.items()):
             if partition_of(key, settings.partitions) != partition:
                 continue
-            resolution = expire(REFERENCE_STATE.validate_json(value), now=now, ttl=ttl)
+            resolution = expire(REFERENCE_STATE.validate_json(value), tick=tick, ttl=ttl,
+                                keep_outbox=OUTBOX_KEEP)
             for parked in resolution.expired:
                 reason = expiry_reason(parked, key.decode(), ttl)
                 letter = DeadLetter(
                     stage="cases", source=parked.event.source, reason=reason,
                     # Replay sends it back through routing, where a link may exist by then.
                     error="ParkedEventExpired", topic=topics.events_canonical,
-                    partition=partition, offset=-1, failed_at=now, key=key,
+                    partition=partition, offset=-1, failed_at=tick, key=key,
                     value=CANONICAL_EVENT.dump_json(parked.event),
                 )
                 log.warning("parked event %s expired: %s", parked.event.event_id, reason)
-                pending.append(await dead_letters.send(
-                    key=letter.key, value=letter.value, headers=letter.headers()
-                ))
-            await asyncio.gather(*pending)
+                await dead_letters.send(key=letter.key, value=letter.value, headers=letter.headers())
             if resolution.state is not None:
-                if resolution.state.parked:
-                    parked_table[key] = REFERENCE_STATE.dump_json(resolution.state)
-                else:
-                    parked_table.pop(key, None)
-        return []
+                _store_reference(key, links_table.get(key), resolution.state)
 
     @app.timer(interval=settings.parked_check_interval_seconds, on_leader=True,
                name="parked_event_expiry")  # type: ignore[misc]
@@ -243,8 +240,8 @@ def register_case_stream(
             except Exception as exc:  # noqa: BLE001
                 log.exception("case builder failed on %s[%d]@%d", event.message.topic,
                               event.message.partition, event.message.offset)
-                await (await dead_letter(event, f"cannot apply to case: {exc}",
-                                         type(exc).__name__, "cases"))
+                await dead_letter(event, f"cannot apply to case: {exc}", type(exc).__name__,
+                                  "cases")
 
     async def _build(event: Any) -> None:
         key: bytes = event.message.key
@@ -252,31 +249,40 @@ def register_case_stream(
         canonical_event = CANONICAL_EVENT.validate_json(event.message.value)
         stored = ledgers.get(key)
         ledger = CASE_LEDGER.validate_json(stored) if stored else None
-        previous = _previous_case(ledger, classify_reason)
+        if ledger is not None and ledger.has(canonical_event.event_id):
+            await _republish(ledger, canonical_event)
+            # The same state again: the changelog holds it even if a crash lost the first
+            # changelog write after the local store had it.
+            ledgers[key] = stored
+            return
+        previous = fold_case(ledger, classify_reason=classify_reason) if ledger else None
         change = apply_event(ledger, canonical_event, case_id=case_id, previous=previous,
                              classify_reason=classify_reason)
         if change is None:
-            # Already applied. Writing the same state again makes sure the changelog holds it
-            # even if a crash lost the first changelog write after the local store had it.
-            if stored is not None:
-                ledgers[key] = stored
             return
-        await asyncio.gather(*await _publish(change, canonical_event))
+        await _publish(change, canonical_event, latest=change.case)
         ledgers[key] = CASE_LEDGER.dump_json(change.ledger)
 
-    async def _publish(change: CaseChange, cause: CanonicalEvent) -> list[Awaitable[Any]]:
-        pending: list[Awaitable[Any]] = []
+    async def _republish(ledger: CaseLedger, duplicate: CanonicalEvent) -> None:
+        """Send again what applying `duplicate` sent: a crash may have lost it after the state
+        was stored. `cases` gets the latest case, never an older version."""
+        change = replay_change(ledger, duplicate.event_id, classify_reason=classify_reason)
+        latest = fold_case(ledger, classify_reason=classify_reason)
+        await _publish(change, duplicate, latest=latest)
+
+    async def _publish(change: CaseChange, cause: CanonicalEvent, *, latest: Case | None) -> None:
+        if latest is not None:
+            await cases_out.send(key=latest.case_id.encode(), value=CASE.dump_json(latest))
         if change.case is not None:
-            key = change.case.case_id.encode()
-            pending.append(await cases_out.send(key=key, value=CASE.dump_json(change.case)))
             record = CaseChangeRecord(
                 case_id=change.case.case_id, version=change.case.version,
                 event_id=cause.event_id, event_type=cause.type,
                 changed_fields=change.changed_fields, case=change.case,
             )
-            pending.append(await changes_out.send(key=key, value=record.model_dump_json().encode()))
+            await changes_out.send(key=change.case.case_id.encode(),
+                                   value=record.model_dump_json().encode())
         if cause.type not in _SHIPPING_TYPES:
-            return pending
+            return
         for shipment_record in _shipment_records(change):
             if shipment_record.return_shipping is not None:
                 return_shipping[shipment_record.tracking_number.encode()] = (
@@ -286,17 +292,10 @@ def register_case_stream(
                 customs_table[f"{customs.tracking_number}|{customs.direction}".encode()] = (
                     customs.model_dump_json().encode()
                 )
-            pending.append(await shipments_out.send(
+            await shipments_out.send(
                 key=shipment_record.tracking_number.encode(),
                 value=shipment_record.model_dump_json().encode(),
-            ))
-        return pending
-
-
-def _previous_case(ledger: Any, classify_reason: ReasonClassifier | None) -> Case | None:
-    from streams.cases import fold_case
-
-    return fold_case(ledger, classify_reason=classify_reason) if ledger is not None else None
+            )
 
 
 def _shipment_records(change: CaseChange) -> list[ShipmentRecord]:

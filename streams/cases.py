@@ -68,10 +68,11 @@ class CaseLedger(BaseModel):
     case_id: str
     version: int = 0
     events: tuple[CanonicalEvent, ...] = ()
+    applied: tuple[str, ...] = Field((), description="event ids in the order they were applied")
     published: bool = Field(False, description="a Case has been emitted for this ledger")
 
     def has(self, event_id: str) -> bool:
-        return any(event.event_id == event_id for event in self.events)
+        return event_id in self.applied
 
 
 CASE_LEDGER = TypeAdapter(CaseLedger)
@@ -106,7 +107,7 @@ def apply_event(
         return None
     events = tuple(sorted((*current.events, event), key=event_order))
     updated = CaseLedger(case_id=case_id, version=current.version + 1, events=events,
-                         published=current.published)
+                         applied=(*current.applied, event.event_id), published=current.published)
     case = fold_case(updated, classify_reason=classify_reason)
     if case is not None and not updated.published:
         updated = updated.model_copy(update={"published": True})
@@ -116,6 +117,40 @@ def apply_event(
         shipments=return_shipments(case_id, events, _return_tracking_numbers(events)),
         customs=customs_states(case_id, events, _return_tracking_numbers(events)),
         changed_fields=_changed_fields(previous, case),
+    )
+
+
+def replay_change(
+    ledger: CaseLedger, event_id: str, *, classify_reason: ReasonClassifier | None = None
+) -> CaseChange:
+    """The change that applying `event_id` made, rebuilt exactly from the ledger.
+
+    A worker that dies after its state reached the store but before its outputs reached the
+    broker sees the event again as a duplicate; republishing this change makes the outputs
+    at-least-once without applying anything twice.
+    """
+    position = ledger.applied.index(event_id) + 1
+    before = _prefix(ledger, position - 1)
+    after = _prefix(ledger, position)
+    previous = fold_case(before, classify_reason=classify_reason) if before.applied else None
+    change = apply_event(
+        before if before.applied else None,
+        next(e for e in ledger.events if e.event_id == event_id),
+        case_id=ledger.case_id,
+        previous=previous,
+        classify_reason=classify_reason,
+    )
+    assert change is not None and change.ledger.applied == after.applied
+    return change
+
+
+def _prefix(ledger: CaseLedger, count: int) -> CaseLedger:
+    kept = set(ledger.applied[:count])
+    return CaseLedger(
+        case_id=ledger.case_id,
+        version=count,
+        events=tuple(e for e in ledger.events if e.event_id in kept),
+        applied=ledger.applied[:count],
     )
 
 

@@ -69,11 +69,25 @@ class ParkedEvent(BaseModel):
 
 
 class ReferenceState(BaseModel):
-    """The resolver table's value for one reference."""
+    """The resolver table's value for one reference.
+
+    Besides the events still waiting (`parked`), it keeps two short-lived outboxes: events it
+    released to a case (`released`, with the time of release) and events it expired with the
+    tick that expired them. A worker that dies after writing this state but before its sends
+    reached the broker replays the same input; the outboxes let it send the same records again
+    instead of losing them. Outboxes are emptied by later ticks.
+    """
 
     model_config = _FROZEN
     case_id: str | None = None
     parked: tuple[ParkedEvent, ...] = ()
+    released: tuple[ParkedEvent, ...] = ()
+    expired: tuple[ParkedEvent, ...] = ()
+    expired_by_tick: UtcDatetime | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.parked or self.released or self.expired)
 
 
 REFERENCE_STATE = TypeAdapter(ReferenceState)
@@ -132,20 +146,25 @@ def resolve(
     """Apply one link or pending event to a reference's state."""
     current = state or ReferenceState()
     if isinstance(message, LinkMessage):
-        if current.case_id is not None:
-            if current.case_id != message.case_id:
-                log.warning(
-                    "reference %s already belongs to %s; ignoring link to %s from %s",
-                    message.reference, current.case_id, message.case_id, message.via_event,
-                )
+        if current.case_id is not None and current.case_id != message.case_id:
+            log.warning(
+                "reference %s already belongs to %s; ignoring link to %s from %s",
+                message.reference, current.case_id, message.case_id, message.via_event,
+            )
             return Resolution(state=None)
-        released = [parked.event for parked in current.parked]
+        newly = tuple(ParkedEvent(parked_at=now, event=p.event) for p in current.parked)
+        # A repeated link re-sends what was released before: its first sends may be lost.
+        outgoing = [p.event for p in (*current.released, *newly)]
+        updated = ReferenceState(
+            case_id=message.case_id, released=(*current.released, *newly),
+            expired=current.expired, expired_by_tick=current.expired_by_tick,
+        )
         return Resolution(
-            state=ReferenceState(case_id=message.case_id),
-            to_cases=[(message.case_id, event) for event in released],
+            state=None if updated == current else updated,
+            to_cases=[(message.case_id, event) for event in outgoing],
             links=[
                 link
-                for event in released
+                for event in outgoing
                 for link in links_for(event, message.case_id, besides=message.reference)
             ],
         )
@@ -157,18 +176,27 @@ def resolve(
         )
     if any(parked.event.event_id == message.event.event_id for parked in current.parked):
         return Resolution(state=None)
-    return Resolution(
-        state=ReferenceState(parked=(*current.parked, ParkedEvent(parked_at=now, event=message.event)))
+    parked = ParkedEvent(parked_at=now, event=message.event)
+    return Resolution(state=current.model_copy(update={"parked": (*current.parked, parked)}))
+
+
+def expire(
+    state: ReferenceState, *, tick: datetime, ttl: timedelta, keep_outbox: timedelta
+) -> Resolution:
+    """Expire events that waited longer than `ttl` as of `tick`; empty old outboxes.
+
+    Replaying the same tick re-sends the same expired events (and nothing else).
+    """
+    if state.expired_by_tick == tick:
+        return Resolution(state=None, expired=list(state.expired))
+    expired = tuple(p for p in state.parked if tick - p.parked_at >= ttl)
+    kept = tuple(p for p in state.parked if tick - p.parked_at < ttl)
+    released = tuple(p for p in state.released if tick - p.parked_at < keep_outbox)
+    updated = ReferenceState(
+        case_id=state.case_id, parked=kept, released=released, expired=expired,
+        expired_by_tick=tick if expired else None,
     )
-
-
-def expire(state: ReferenceState, *, now: datetime, ttl: timedelta) -> Resolution:
-    """Take out the events that waited longer than `ttl` (they go to the dead-letter topic)."""
-    expired = [parked for parked in state.parked if now - parked.parked_at >= ttl]
-    if not expired:
-        return Resolution(state=None)
-    kept = tuple(parked for parked in state.parked if now - parked.parked_at < ttl)
-    return Resolution(state=ReferenceState(case_id=state.case_id, parked=kept), expired=expired)
+    return Resolution(state=None if updated == state else updated, expired=list(expired))
 
 
 def expiry_reason(parked: ParkedEvent, reference: str, ttl: timedelta) -> str:

@@ -6,7 +6,6 @@ their raw bytes sit) or a dead letter out. The faust agent in `streams.agents` o
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -88,9 +87,10 @@ def _dead_letter(record: RawKafkaRecord, reason: str, error: str, now: datetime)
 def register_normalize_agent(app: Any, topics: TopicNames) -> Any:
     """Wire `normalize_record` between the raw topics and `events.canonical`.
 
-    Outputs are awaited until the broker acknowledges them before the raw record is acked, so a
-    crash between the two re-delivers the raw record (at-least-once; event ids make the repeat
-    harmless downstream).
+    faust flushes the producer before it commits consumed offsets, so a crash before the outputs
+    reached the broker re-delivers the raw record (at-least-once; event ids make the repeat
+    harmless downstream). Awaiting each send's acknowledgement inside the agent instead stalls
+    faust's streams after a recovery, and is not needed for that guarantee.
     """
     raw_topics = app.topic(*topics.raw, value_serializer="raw", key_serializer="raw")
     canonical = app.topic(topics.events_canonical, value_serializer="raw", key_serializer="raw")
@@ -111,23 +111,14 @@ def register_normalize_agent(app: Any, topics: TopicNames) -> Any:
                 headers=as_header_pairs(message.headers),
             )
             result = normalize_record(record, now=datetime.now(UTC))
-            pending = [
-                await canonical.send(
-                    key=out.case_key.encode(), value=CANONICAL_EVENT.dump_json(out)
-                )
-                for out in result.events
-            ]
+            for out in result.events:
+                await canonical.send(key=out.case_key.encode(), value=CANONICAL_EVENT.dump_json(out))
             if result.dead_letter is not None:
                 letter = result.dead_letter
                 log.warning(
                     "dead letter from %s[%d]@%d (%s): %s",
                     record.topic, record.partition, record.offset, record.source, letter.reason,
                 )
-                pending.append(
-                    await dead_letters.send(
-                        key=letter.key, value=letter.value, headers=letter.headers()
-                    )
-                )
-            await asyncio.gather(*pending)
+                await dead_letters.send(key=letter.key, value=letter.value, headers=letter.headers())
 
     return normalize

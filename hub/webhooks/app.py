@@ -14,8 +14,9 @@ durable; there is no other work on the request path.
     404  unknown source, or a source without HTTP intake
     409  a Stripe signature seen before: Stripe signs every attempt afresh, so this is a replay
     413  the body is longer than `webhook_max_body_bytes` (at most that many bytes are read)
-    503  no secret configured for the source, PayPal's certificate is unavailable, or the broker
-         did not acknowledge: the provider retries later
+    503  no secret configured for the source, PayPal's certificate is unavailable, the broker
+         did not acknowledge, or the same delivery is still being written by this process:
+         the provider retries later
 
 Every rejection is logged with source, reason, status and remote address. The record carries
 the body exactly as received and the hub headers of `hub.raw_records`, with the provider headers
@@ -66,7 +67,7 @@ from streams.topics import raw_topic
 
 logger = logging.getLogger(__name__)
 
-COMMON_KEPT_HEADERS = ("content-type",)
+COMMON_KEPT_HEADERS = ("content-type", "content-language")  # DHL names its language here
 KEPT_HEADERS: Mapping[SignatureScheme, tuple[str, ...]] = {
     "shopify-hmac-sha256": (
         "x-shopify-topic",
@@ -166,6 +167,7 @@ class _Intake:
         self._replay = replay
         self._paypal = paypal
         self._clock = clock
+        self._in_flight: set[str] = set()
         self._secrets = {
             source: [secret.get_secret_value() for secret in secrets]
             for source, secrets in settings.webhook_secrets.items()
@@ -217,6 +219,9 @@ class _Intake:
         keys = [f"{source}:{key}" for key in verdict.replay_keys]
         until = max(now, verdict.signed_at or now) + tolerance
         if keys and not await self._replay.claim(keys, now=now, until=until):
+            if self._in_flight.intersection(keys):
+                # Not durable yet: a 200 now would be a promise the first write may not keep.
+                return self._reject(request, source, 503, "in_flight", "same delivery in flight")
             if scheme in REPLAY_REJECTED:
                 return self._reject(request, source, 409, "replay", "signature seen before")
             logger.info(
@@ -240,6 +245,7 @@ class _Intake:
         )
         topic = f"{self._settings.topic_prefix}{raw_topic(source)}"
         key = verdict.delivery_id.encode() if verdict.delivery_id else None
+        self._in_flight.update(keys)
         try:
             await self._send(topic, body, key, encode_headers(record))
         except BaseException as exc:
@@ -249,6 +255,8 @@ class _Intake:
                 raise
             logger.exception("webhook not written source=%s topic=%s", source, topic)
             return _rejection(503, "not_written")
+        finally:
+            self._in_flight.difference_update(keys)
         return _accepted(scheme)
 
     async def _verify(

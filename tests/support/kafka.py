@@ -92,7 +92,7 @@ async def read_all(bootstrap: str, topic: str, *, timeout: float = 30.0) -> list
         records: list[Record] = []
 
         async def collect() -> None:
-            while any(await consumer.position(tp) < ends[tp] for tp in tps):
+            while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
                 batch = await consumer.getmany(timeout_ms=200)
                 for messages in batch.values():
                     records.extend(

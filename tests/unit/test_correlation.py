@@ -40,11 +40,18 @@ def test_parked_event_is_released_when_the_link_arrives_and_chains_its_reference
                            references=["payment:pi_1", "refund:re_1"])
     parked = resolve(None, PendingMessage(reference="payment:pi_1", event=refund), now=at(0))
     assert parked.to_cases == [] and parked.state is not None and len(parked.state.parked) == 1
-    released = resolve(parked.state, LinkMessage(reference="payment:pi_1", case_id=CASE,
-                                                 via_event="e1"), now=at(1))
+    link = LinkMessage(reference="payment:pi_1", case_id=CASE, via_event="e1")
+    released = resolve(parked.state, link, now=at(1))
     assert released.to_cases == [(CASE, refund)]
-    assert released.state == ReferenceState(case_id=CASE)
+    assert released.state is not None and released.state.case_id == CASE
+    assert released.state.parked == ()
     assert [(link.reference, link.case_id) for link in released.links] == [("refund:re_1", CASE)]
+    # The same link again (a replay after a crash): the release is sent again, state unchanged.
+    again = resolve(released.state, link, now=at(2))
+    assert again.to_cases == [(CASE, refund)] and again.state is None
+    # A later tick empties the outbox once it is old enough.
+    emptied = expire(released.state, tick=at(3), ttl=timedelta(hours=9), keep_outbox=timedelta(hours=1))
+    assert emptied.state is not None and emptied.state.empty
 
 
 def test_linked_reference_forwards_at_once_and_duplicates_do_not_pile_up() -> None:
@@ -59,8 +66,9 @@ def test_linked_reference_forwards_at_once_and_duplicates_do_not_pile_up() -> No
 def test_first_link_wins() -> None:
     state = ReferenceState(case_id=CASE)
     other = case_id_for_order("2002")
-    assert resolve(state, LinkMessage(reference="tracking:T", case_id=other, via_event="x"),
-                   now=at(0)).state is None
+    ignored = resolve(state, LinkMessage(reference="tracking:T", case_id=other, via_event="x"),
+                      now=at(0))
+    assert ignored.state is None and ignored.to_cases == []
 
 
 def test_expiry_takes_out_only_what_waited_past_the_ttl() -> None:
@@ -69,9 +77,15 @@ def test_expiry_takes_out_only_what_waited_past_the_ttl() -> None:
     state = resolve(None, PendingMessage(reference="tracking:TRK1", event=old), now=at(0)).state
     state = resolve(state, PendingMessage(reference="tracking:TRK1", event=new), now=at(5)).state
     assert state is not None
-    result = expire(state, now=at(6), ttl=timedelta(hours=3))
+    result = expire(state, tick=at(6), ttl=timedelta(hours=3), keep_outbox=timedelta(hours=1))
     assert [p.event for p in result.expired] == [old]
     assert result.state is not None and [p.event for p in result.state.parked] == [new]
+    # Replaying the same tick sends the same dead letters again and changes nothing.
+    replayed = expire(result.state, tick=at(6), ttl=timedelta(hours=3), keep_outbox=timedelta(hours=1))
+    assert [p.event for p in replayed.expired] == [old] and replayed.state is None
+    # The next tick forgets them.
+    later = expire(result.state, tick=at(7), ttl=timedelta(hours=3), keep_outbox=timedelta(hours=1))
+    assert later.expired == [] and later.state is not None and later.state.expired == ()
 
 
 def test_messages_round_trip_through_json() -> None:

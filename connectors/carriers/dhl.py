@@ -1,0 +1,197 @@
+"""DHL Shipment Tracking - Unified: `GET /track/shipments` responses (and pushes of that shape).
+
+Body: `{"shipments": [{"id", "service", "origin", "destination", "status", "details",
+"events": [...]}]}`, events newest first. Each event becomes a `shipment.update` (the
+shipment-level `status` repeats the latest event and stands in only for a shipment listed
+without events); an event that is a customs milestone (usually told in `remark`, e.g.
+"pending completion of customs inspection") adds a `customs.update`.
+
+Mapped: `statusCode` (pre-transit, transit, delivered, failure, unknown) through the shared
+taxonomy, refined by the event texts because the code is coarse: a "transit" event whose
+`status`/`description` says the parcel went back to the shipper (`DELIVERED_AT_SHIPPER`,
+"returned to shipper") is `returned_to_sender`. `location.address.countryCode` is the scan
+country. Timestamps carry an offset (kept as `occurred_at_local`) or, for parcel-de, dgf and
+some ecommerce events, none: those are placed in the scan country's zone, or in the shipment's
+own country when origin and destination are the same single country (a domestic parcel is
+scanned at home); otherwise the receive time is used (`time_source="received"`).
+
+Language: DHL translates texts according to the request and says which language it answered in
+only in the `Content-Language` response header; when the record carries that header its primary
+tag is the events' `language`, otherwise none is set. A `{"status", "title", "detail"}` problem
+response (no shipment found) is ignored. Authentication (`DHL-API-Key`) belongs to the poller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from connectors.base import Connector
+from connectors.boundary import ignored, load_json_object, translate_errors
+from connectors.carriers._common import (
+    Scan,
+    build_events,
+    country_code,
+    header_language,
+    iso_scan_time,
+    list_at,
+    mapping_at,
+    optional_mapping,
+    received_time,
+    required_text,
+    text_at,
+    tracking_case,
+)
+from connectors.carriers._customs import recognize_customs
+from connectors.carriers._status import dhl_status, with_customs
+from connectors.carriers._zones import Place
+from hub.errors import SkippableRecordError
+from schemas.events import CanonicalEvent
+
+SOURCE = "dhl"
+CARRIER = "dhl"
+_LAST_MILE = frozenset({"local-tracking-number"})
+
+
+@translate_errors(SOURCE)
+def parse(
+    raw: bytes, *, received_at: datetime, headers: Mapping[str, str] | None = None
+) -> list[CanonicalEvent]:
+    """Normalize a DHL Unified tracking response into shipment and customs events.
+
+    Args:
+        raw: the response body as received.
+        received_at: when the hub received it (used for events whose local time cannot be
+            placed in a zone).
+        headers: lower-case HTTP headers; `content-language` sets the events' language.
+
+    Returns:
+        One `shipment.update` per event of every shipment, oldest first, plus `customs.update`
+        events; [] for a "no shipment found" problem response.
+
+    Raises:
+        SkippableRecordError: not JSON, no `shipments`, or an unreadable field (named).
+    """
+    document = load_json_object(raw)
+    if "shipments" not in document and {"title", "status"} <= document.keys():
+        return ignored(SOURCE, f"problem response {document.get('title')!r}")
+    if document.get("shipments") is None:
+        raise SkippableRecordError("missing field 'shipments'")
+    language = header_language(headers)
+    events: list[CanonicalEvent] = []
+    for index, shipment in enumerate(list_at(document["shipments"], "shipments")):
+        where = f"shipments[{index}]"
+        events += _shipment_events(
+            mapping_at(shipment, where), where, received_at=received_at, language=language
+        )
+    return events
+
+
+def _shipment_events(
+    shipment: Mapping[str, Any], where: str, *, received_at: datetime, language: str | None
+) -> list[CanonicalEvent]:
+    tracking_number = required_text(shipment.get("id"), f"{where}.id")
+    home = _domestic_country(shipment, where)
+    scans = [
+        _scan(mapping_at(event, f"{where}.events[{i}]"), f"{where}.events[{i}]",
+              tracking_number=tracking_number, home=home, received_at=received_at,
+              language=language)
+        for i, event in enumerate(list_at(shipment.get("events"), f"{where}.events"))
+    ]
+    status = optional_mapping(shipment.get("status"), f"{where}.status")
+    if status and not scans:
+        scans = [
+            _scan(status, f"{where}.status", tracking_number=tracking_number, home=home,
+                  received_at=received_at, language=language)
+        ]
+    case = tracking_case(tracking_number, other_tracking=_last_mile_numbers(shipment, where))
+    return build_events(
+        "dhl", scans, case=case, received_at=received_at, listed_newest_first=True
+    )
+
+
+def _scan(
+    event: Mapping[str, Any],
+    where: str,
+    *,
+    tracking_number: str,
+    home: str | None,
+    received_at: datetime,
+    language: str | None,
+) -> Scan:
+    address = optional_mapping(
+        optional_mapping(event.get("location"), f"{where}.location").get("address"),
+        f"{where}.location.address",
+    )
+    country = country_code(address.get("countryCode"))
+    locality = text_at(address.get("addressLocality"), f"{where}.location.address.addressLocality")
+    place = Place(country=country or home, state=_us_style_state(locality, country or home))
+    stamp = event.get("timestamp")
+    time = (
+        received_time(received_at)
+        if stamp is None
+        else iso_scan_time(stamp, where=f"{where}.timestamp", place=place, received_at=received_at)
+    )
+    code = text_at(event.get("statusCode"), f"{where}.statusCode")
+    status_text = text_at(event.get("status"), f"{where}.status")
+    description = text_at(event.get("description"), f"{where}.description")
+    remark = text_at(event.get("remark"), f"{where}.remark")
+    next_steps = text_at(event.get("nextSteps"), f"{where}.nextSteps")
+    customs = recognize_customs(description, status_text, remark, next_steps)
+    return Scan(
+        tracking_number=tracking_number,
+        carrier=CARRIER,
+        status=with_customs(dhl_status(code, status_text, description, remark), customs),
+        raw_status=code or "",
+        raw_description=description or status_text,
+        time=time,
+        identity=(stamp, code, status_text, description, locality),
+        country=country,
+        location=locality,
+        customs=customs,
+        language=language,
+    )
+
+
+def _domestic_country(shipment: Mapping[str, Any], where: str) -> str | None:
+    countries = {
+        country_code(
+            optional_mapping(
+                optional_mapping(shipment.get(end), f"{where}.{end}").get("address"),
+                f"{where}.{end}.address",
+            ).get("countryCode")
+        )
+        for end in ("origin", "destination")
+    }
+    return countries.pop() if len(countries) == 1 else None
+
+
+def _us_style_state(locality: str | None, country: str | None) -> str | None:
+    """The state of an ecommerce locality written "Wilmette, IL, US"."""
+    parts = [part.strip() for part in (locality or "").split(",")]
+    if len(parts) == 3 and country and parts[2].upper() == country and len(parts[1]) in (2, 3):
+        return parts[1].upper()
+    return None
+
+
+def _last_mile_numbers(shipment: Mapping[str, Any], where: str) -> list[str | None]:
+    """`details.references` of type local-tracking-number (an object or a list of them)."""
+    details = optional_mapping(shipment.get("details"), f"{where}.details")
+    references = details.get("references")
+    items = references if isinstance(references, list) else [references] if references else []
+    numbers: list[str | None] = []
+    for i, item in enumerate(items):
+        entry = mapping_at(item, f"{where}.details.references[{i}]")
+        if text_at(entry.get("type"), f"{where}.details.references[{i}].type") in _LAST_MILE:
+            numbers.append(text_at(entry.get("number"), f"{where}.details.references[{i}].number"))
+    return numbers
+
+
+CONNECTOR = Connector(
+    source="dhl",
+    kind="carrier",
+    signature_scheme="dhl-api-key",
+    parse=parse,
+    description="DHL Shipment Tracking - Unified: shipment events, returns to shipper, customs",
+)

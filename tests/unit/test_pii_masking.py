@@ -1,0 +1,80 @@
+"""Personal data masking: what is masked, what is deliberately left alone."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from translations.privacy import mask_personal_data
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("Contact me at jane.doe+returns@example.co.uk please",
+                     "Contact me at [email] please", id="email"),
+        pytest.param("Call +49 30 1234567 or 030/1234567", "Call [phone] or [phone]",
+                     id="phone-de"),
+        pytest.param("My phone: (212) 555-1234.", "My phone: [phone].", id="phone-us"),
+        pytest.param("電話は090-1234-5678です", "電話は[phone]です", id="phone-ja-glued"),
+        pytest.param("电话13812345678", "电话[phone]", id="phone-cn-mobile"),
+        pytest.param("＋８１ ９０ １２３４ ５６７８", "[phone]", id="phone-full-width"),
+        pytest.param("Card 4111 1111 1111 1111 was stolen", "Card [card] was stolen",
+                     id="card-luhn"),
+        pytest.param("Ship to 123 Main Street, Apt 4B, Springfield",
+                     "Ship to [address], Springfield", id="address-en"),
+        pytest.param("Bitte an Hauptstraße 5 senden", "Bitte an [address] senden",
+                     id="address-de"),
+        pytest.param("Berliner Str. 12a, 10115 Berlin", "[address], 10115 Berlin",
+                     id="address-de-abbreviated"),
+        pytest.param("Livrer au 12 rue de la Paix, Paris", "Livrer au [address], Paris",
+                     id="address-fr"),
+        pytest.param("Enviar a Calle Mayor 5, Madrid", "Enviar a [address], Madrid",
+                     id="address-es"),
+        pytest.param("Rua Augusta, 123, CEP 01310-100", "[address], CEP [address]",
+                     id="address-pt-cep"),
+        pytest.param("〒100-0001 東京都千代田区千代田1丁目1番1号", "[address] [address]",
+                     id="address-ja"),
+        pytest.param("北京市朝阳区建国路88号2号楼", "[address]", id="address-zh"),
+        pytest.param("العنوان شارع الملك فهد 12 الرياض", "العنوان [address] الرياض",
+                     id="address-ar"),
+        pytest.param("London SW1A 1AA", "London [address]", id="uk-postcode"),
+        pytest.param("My name is John Smith and it broke", "My name is [name] and it broke",
+                     id="name-en"),
+        pytest.param("Mein Name ist Anna Müller", "Mein Name ist [name]", id="name-de"),
+        pytest.param("Sehr geehrte Frau Schmidt, das Paket", "Sehr geehrte Frau [name], das Paket",
+                     id="name-salutation"),
+        pytest.param("山田様へ、商品が破損", "[name]様へ、商品が破損", id="name-ja-honorific"),
+        pytest.param("我叫王小明，商品破损", "我叫[name]，商品破损", id="name-zh"),
+        pytest.param("اسمي محمد أحمد والمنتج تالف", "اسمي [name] والمنتج تالف", id="name-ar"),
+    ],
+)
+def test_masks(text: str, expected: str) -> None:
+    assert mask_personal_data(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("On 2025-03-14 I paid 1.234,56 EUR", id="date-and-amount"),
+        pytest.param("Order 112-1234567-1234567 arrived broken", id="amazon-order-id"),
+        pytest.param("tracking 123456789012 missing", id="bare-long-tracking-number"),
+        pytest.param("The box was damaged, 3 items, size M Large", id="plain-text"),
+        pytest.param("お客様へ、商品が破損しました。", id="okyakusama-is-no-name"),
+        pytest.param("商品破损，请尽快处理！", id="cjk-punctuation-kept"),
+        pytest.param("Card 4111 1111 1111 1112", id="card-failing-luhn-is-too-long-for-phone"),
+        # Documented limits: no cue, no mask.
+        pytest.param("John will pick it up at the blue house", id="uncued-name-limit"),
+        pytest.param("10115 Berlin", id="bare-postcode-limit"),
+    ],
+)
+def test_leaves_alone(text: str) -> None:
+    assert mask_personal_data(text) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789 +-().@abcXYZ様路号丁目Str")), max_size=60))
+def test_masking_is_idempotent(text: str) -> None:
+    once = mask_personal_data(text)
+    assert mask_personal_data(once) == once

@@ -1,0 +1,325 @@
+"""A case as one regional team reads it: labels, amounts, times and text in the region's locale.
+
+`render_case(case, region, now=..., translation=...)` is pure: the same case, region, instant
+and translation always give the same view. Strings come from the gettext catalogs; amounts from
+babel's `format_currency` (the currency's own decimals: none for JPY); times from
+`format_datetime` in the region's time zone, and ages from `format_timedelta` relative to the
+injected `now`. Every free text is masked by `privacy.mask_personal_data`.
+
+Digits follow the locale's CLDR default numbering system. For ar_SA that is `arab`: babel 2.18
+applies that system's symbols (`٬` grouping, `٫` decimal) when asked with `numbering_system`, but
+keeps ASCII digits and formats dates with ASCII digits always, so the view transliterates 0-9 to
+Arabic-Indic digits (U+0660..U+0669) itself, as ICU does with CLDR data: SAR 1234.56 renders
+as RLM `١٬٢٣٤٫٥٦` NBSP `ر.س.` RLM. A region may set
+`numbering = "latn"` to keep ASCII digits. Dates use the Gregorian calendar (the only one babel
+formats), also for ar_SA.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from babel.dates import format_datetime, format_timedelta
+from babel.numbers import format_currency
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.case import Case, CaseStatus, CaseType, ReturnShipment
+from schemas.events import ReasonCode
+from schemas.money import Money
+from schemas.timestamps import UtcDatetime
+from translations import labels
+from translations.catalogs import gettext
+from translations.glossary import primary_language
+from translations.labels import Message
+from translations.language import detect_language
+from translations.machine import TranslationResult, TranslationState
+from translations.privacy import mask_personal_data
+from translations.regions import Region
+
+JUST_NOW = timedelta(minutes=1)
+"""Ages under this read "just now" rather than "in 0 seconds"."""
+
+# Digits of the CLDR numbering systems a region may use; others fall back to ASCII.
+_DIGITS: dict[str, str] = {"arab": "٠١٢٣٤٥٦٧٨٩", "arabext": "۰۱۲۳۴۵۶۷۸۹"}
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class LocalizedMoney(BaseModel):
+    """An amount, exact and as the region reads it."""
+
+    model_config = _FROZEN
+
+    amount: str
+    currency: str
+    formatted: str
+
+
+class LocalizedTime(BaseModel):
+    """An instant: in UTC, in the region's zone, formatted, and relative to `now`."""
+
+    model_config = _FROZEN
+
+    utc: UtcDatetime
+    local: str = Field(description="ISO 8601 in the region's time zone, with its offset")
+    formatted: str
+    relative: str
+
+
+class LocalizedShipment(BaseModel):
+    """The return parcel's latest state."""
+
+    model_config = _FROZEN
+
+    tracking_number: str
+    carrier: str | None
+    status: str
+    status_label: str
+    updated: LocalizedTime | None
+
+
+class LocalizedCustoms(BaseModel):
+    """The customs state of the case's shipments."""
+
+    model_config = _FROZEN
+
+    status: str
+    status_label: str
+    country: str | None
+    country_name: str | None
+    duties: LocalizedMoney | None
+
+
+class LocalizedText(BaseModel):
+    """A buyer's free text (masked), and its translation when there is one."""
+
+    model_config = _FROZEN
+
+    original: str
+    language: str | None
+    translated: str | None
+    state: TranslationState
+    state_label: str
+
+
+class LocalizedDeadline(BaseModel):
+    """An SLA deadline: when, and whether it is breached at `now`."""
+
+    model_config = _FROZEN
+
+    at: LocalizedTime
+    breached: bool
+    state_label: str
+    remaining: str = Field(description='"Due in 3 hours" or "Overdue by 2 hours", localized')
+
+
+class LocalizedCaseView(BaseModel):
+    """One case rendered for one region; what `feed.<region>` carries."""
+
+    model_config = _FROZEN
+
+    schema_version: Literal[1] = 1
+    region: str
+    locale: str
+    direction: Literal["ltr", "rtl"]
+    time_zone: str
+    case_id: str
+    order_id: str | None
+    marketplace: str | None
+    buyer_country: str | None
+    buyer_country_name: str | None
+    status: CaseStatus
+    status_label: str
+    case_type: CaseType
+    case_type_label: str
+    reason_code: ReasonCode | None
+    reason_label: str | None
+    reason: LocalizedText | None
+    requested: LocalizedMoney | None
+    refunded: list[LocalizedMoney]
+    order_total: LocalizedMoney | None
+    opened: LocalizedTime | None
+    updated: LocalizedTime | None
+    age: str | None = Field(description='"Opened 3 hours ago", localized')
+    return_shipment: LocalizedShipment | None
+    customs: LocalizedCustoms | None
+    deadline: LocalizedDeadline | None
+    labels: dict[str, str] = Field(description="field labels of the UI, localized")
+    version: int
+
+
+class _Renderer:
+    """Formatting helpers bound to one region and one instant."""
+
+    def __init__(self, region: Region, now: datetime) -> None:
+        self.region = region
+        self.locale = region.locale
+        self.now = now
+        system = (region.babel_locale.default_numbering_system
+                  if region.numbering == "cldr" else "latn")
+        self.numbering = system if system in _DIGITS else "latn"
+        digits = _DIGITS.get(system)
+        self._digits = str.maketrans("0123456789", digits) if digits else None
+
+    def digits(self, text: str) -> str:
+        return text.translate(self._digits) if self._digits else text
+
+    def text(self, message: Message) -> str:
+        return gettext(self.locale, message.context, message.msgid)
+
+    def money(self, money: Money | None) -> LocalizedMoney | None:
+        if money is None:
+            return None
+        formatted = format_currency(money.amount, money.currency, locale=self.locale,
+                                    numbering_system=self.numbering)
+        return LocalizedMoney(amount=format(money.amount, "f"), currency=money.currency,
+                              formatted=self.digits(formatted))
+
+    def relative(self, at: datetime) -> str:
+        delta = at - self.now
+        if abs(delta) < JUST_NOW:
+            return self.text(labels.JUST_NOW)
+        return self.digits(format_timedelta(delta, add_direction=True, locale=self.locale))
+
+    def time(self, at: datetime | None) -> LocalizedTime | None:
+        if at is None:
+            return None
+        local = at.astimezone(self.region.zone)
+        formatted = format_datetime(at, "medium", tzinfo=self.region.zone, locale=self.locale)
+        return LocalizedTime(utc=at, local=local.isoformat(), formatted=self.digits(formatted),
+                             relative=self.relative(at))
+
+    def country(self, code: str | None) -> str | None:
+        if code is None:
+            return None
+        name = self.region.babel_locale.territories.get(code.upper())
+        return str(name) if name else None
+
+
+def render_case(
+    case: Case,
+    region: Region,
+    *,
+    now: datetime,
+    translation: TranslationResult | None,
+    return_shipment: ReturnShipment | None = None,
+    deadline: datetime | None = None,
+) -> LocalizedCaseView:
+    """Render a case for a region at `now` (timezone-aware); pure and deterministic.
+
+    `translation` is the `ResilientTranslator` result for the case's reason text in the region's
+    language (None: not translated yet, shown as pending unless the text is already in the
+    region's language). `return_shipment` (the return-shipping table's value) gives the richer
+    return status when known; `deadline` renders an SLA deadline.
+
+    Raises:
+        ValueError: `now` or `deadline` is naive.
+    """
+    if now.tzinfo is None or (deadline is not None and deadline.tzinfo is None):
+        raise ValueError("now and deadline must be timezone-aware")
+    r = _Renderer(region, now)
+    opened = r.time(case.opened_at)
+    return LocalizedCaseView(
+        region=region.code,
+        locale=region.locale,
+        direction=region.direction,
+        time_zone=region.time_zone,
+        case_id=case.case_id,
+        order_id=case.order_id,
+        marketplace=case.marketplace,
+        buyer_country=case.buyer_country,
+        buyer_country_name=r.country(case.buyer_country),
+        status=case.status,
+        status_label=r.text(labels.CASE_STATUS[case.status]),
+        case_type=case.case_type,
+        case_type_label=r.text(labels.CASE_TYPE[case.case_type]),
+        reason_code=case.reason_code,
+        reason_label=r.text(labels.REASON[case.reason_code]) if case.reason_code else None,
+        reason=_reason(case, r, translation),
+        requested=r.money(case.requested),
+        refunded=[money for money in map(r.money, case.refunded) if money is not None],
+        order_total=r.money(case.order_total),
+        opened=opened,
+        updated=r.time(case.updated_at),
+        age=_age(case, r),
+        return_shipment=_return_shipment(case, return_shipment, r),
+        customs=_customs(case, r),
+        deadline=_deadline(deadline, r),
+        labels={key: r.text(message) for key, message in labels.FIELD.items()},
+        version=case.version,
+    )
+
+
+def _age(case: Case, r: _Renderer) -> str | None:
+    if case.opened_at is None:
+        return None
+    if case.opened_at - r.now > -JUST_NOW:  # a minute old, or "future" by clock skew
+        return r.text(labels.OPENED_JUST_NOW)
+    return r.text(labels.OPENED_AGO) % {"age": r.relative(case.opened_at)}
+
+
+def _reason(
+    case: Case, r: _Renderer, translation: TranslationResult | None
+) -> LocalizedText | None:
+    if not case.reason_text:
+        return None
+    target = r.region.language
+    if translation is not None and translation.target_language == target:
+        state = translation.state
+        original = mask_personal_data(translation.original)
+        language = translation.source_language
+        translated = mask_personal_data(translation.text) if translation.text else None
+    else:
+        original = mask_personal_data(case.reason_text)
+        language = primary_language(case.reason_language) or detect_language(original)
+        state = "not_needed" if language == target else "pending"
+        translated = None
+    return LocalizedText(original=original, language=language, translated=translated,
+                         state=state, state_label=r.text(labels.TRANSLATION_STATE[state]))
+
+
+def _return_shipment(
+    case: Case, shipment: ReturnShipment | None, r: _Renderer
+) -> LocalizedShipment | None:
+    if shipment is not None:
+        return LocalizedShipment(
+            tracking_number=shipment.tracking_number, carrier=shipment.carrier,
+            status=shipment.status,
+            status_label=r.text(labels.RETURN_SHIPPING_STATUS[shipment.status]),
+            updated=r.time(shipment.updated_at),
+        )
+    if case.shipment is None:
+        return None
+    return LocalizedShipment(
+        tracking_number=case.shipment.tracking_number, carrier=case.shipment.carrier,
+        status=case.shipment.status,
+        status_label=r.text(labels.SHIPMENT_STATUS[case.shipment.status]),
+        updated=r.time(case.shipment.updated_at),
+    )
+
+
+def _customs(case: Case, r: _Renderer) -> LocalizedCustoms | None:
+    if case.customs is None:
+        return None
+    return LocalizedCustoms(
+        status=case.customs.status,
+        status_label=r.text(labels.CUSTOMS_STATUS[case.customs.status]),
+        country=case.customs.country,
+        country_name=r.country(case.customs.country),
+        duties=r.money(case.customs.duties),
+    )
+
+
+def _deadline(deadline: datetime | None, r: _Renderer) -> LocalizedDeadline | None:
+    if deadline is None:
+        return None
+    at = r.time(deadline)
+    assert at is not None
+    breached = deadline <= r.now
+    span = r.digits(format_timedelta(abs(deadline - r.now), locale=r.locale))
+    remaining = r.text(labels.OVERDUE_BY if breached else labels.DUE_IN) % {"time": span}
+    return LocalizedDeadline(
+        at=at, breached=breached, remaining=remaining,
+        state_label=r.text(labels.FIELD["breached"] if breached else labels.FIELD["on_track"]),
+    )
