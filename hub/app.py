@@ -13,6 +13,7 @@ from streams.case_stream import register_case_stream
 from streams.normalize import register_normalize_agent
 from streams.read_model import ReadModel, follow
 from streams.topics import TopicNames
+from translations.glossary import classify_reason
 
 
 def create_app(settings: Settings) -> Any:
@@ -40,9 +41,10 @@ def create_app(settings: Settings) -> Any:
     )
     topics = TopicNames(settings.topic_prefix)
     register_normalize_agent(app, topics)
-    register_case_stream(app, settings, topics)
+    register_case_stream(app, settings, topics, classify_reason=classify_reason)
 
-    read_model = ReadModel(cases_topic=topics.cases, shipments_topic=topics.shipments)
+    read_model = ReadModel(cases_topic=topics.cases, shipments_topic=topics.shipments,
+                           policy_topic=topics.case_policy)
 
     @app.task  # type: ignore[misc]
     async def follow_read_model() -> None:

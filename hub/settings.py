@@ -62,6 +62,17 @@ class Settings(BaseSettings):
     webhook_tolerance_seconds: int = Field(300, gt=0, description="replay window of signatures")
     webhook_max_body_bytes: int = Field(1_048_576, gt=0)
 
+    feed_tokens: dict[str, list[SecretStr]] = Field(
+        default_factory=dict,
+        description="per region code (DE, JP...), the access tokens of the teams that may read it",
+    )
+    translation_retry_interval_seconds: float = Field(
+        15.0, gt=0, description="how often pending translations are tried again"
+    )
+    policy_clock_interval_seconds: float = Field(
+        30.0, gt=0, description="how often SLA deadlines are checked against the clock"
+    )
+
     translation_provider: Literal["libre", "google", "deepl", "none"] = "none"
     translation_url: str | None = None
     translation_api_key: SecretStr | None = None

@@ -111,6 +111,7 @@ def register_case_stream(
     cases_out = raw_topic(topics.cases)
     changes_out = raw_topic(topics.case_changes)
     shipments_out = raw_topic(topics.shipments)
+    policy_clock_out = raw_topic(topics.policy_clock)
     dead_letters = raw_topic(topics.dlq_cases)
 
     links_table = app.Table(
@@ -272,7 +273,9 @@ def register_case_stream(
 
     async def _publish(change: CaseChange, cause: CanonicalEvent, *, latest: Case | None) -> None:
         if latest is not None:
-            await cases_out.send(key=latest.case_id.encode(), value=CASE.dump_json(latest))
+            snapshot = CASE.dump_json(latest)
+            await cases_out.send(key=latest.case_id.encode(), value=snapshot)
+            await policy_clock_out.send(key=latest.case_id.encode(), value=snapshot)
         if change.case is not None:
             record = CaseChangeRecord(
                 case_id=change.case.case_id, version=change.case.version,

@@ -29,7 +29,17 @@ def hub_topics(settings: Settings) -> dict[str, dict[str, str]]:
         topics[name] = dict(durable)
     topics[names.cases] = {**durable, **_COMPACTED}
     topics[names.shipments] = {**durable, **_COMPACTED}
+    topics[names.policy_clock] = dict(durable)
+    topics[names.case_policy] = {**durable, **_COMPACTED}
+    for region in _region_codes():
+        topics[names.feed(region)] = {**durable, **_COMPACTED}
     return topics
+
+
+def _region_codes() -> list[str]:
+    from translations.regions import REGIONS
+
+    return [region.code for region in REGIONS.regions]
 
 
 async def ensure_topics(settings: Settings, *, extra: dict[str, dict[str, str]] | None = None) -> list[str]:

@@ -25,8 +25,10 @@ class ReadModel:
 
     cases_topic: str
     shipments_topic: str
+    policy_topic: str | None = None
     cases: dict[str, bytes] = field(default_factory=dict)
     shipments: dict[str, bytes] = field(default_factory=dict)
+    policies: dict[str, bytes] = field(default_factory=dict)
     cases_by_order: dict[str, set[str]] = field(default_factory=dict)
     caught_up: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -41,6 +43,15 @@ class ReadModel:
                 self.shipments.pop(name, None)
             else:
                 self.shipments[name] = value
+        elif topic == self.policy_topic:
+            if value is None:
+                self.policies.pop(name, None)
+            else:
+                self.policies[name] = value
+
+    @property
+    def topics(self) -> list[str]:
+        return [t for t in (self.cases_topic, self.shipments_topic, self.policy_topic) if t]
 
     def _apply_case(self, case_id: str, value: bytes | None) -> None:
         if value is None:
@@ -62,6 +73,10 @@ class ReadModel:
     def cases_for_order(self, order_id: str) -> list[dict[str, Any]]:
         return [json.loads(self.cases[c]) for c in sorted(self.cases_by_order.get(order_id, ()))]
 
+    def policy(self, case_id: str) -> dict[str, Any] | None:
+        value = self.policies.get(case_id)
+        return json.loads(value) if value is not None else None
+
     def shipment(self, tracking_number: str) -> dict[str, Any] | None:
         value = self.shipments.get(tracking_number)
         return json.loads(value) if value is not None else None
@@ -73,7 +88,7 @@ async def follow(model: ReadModel, bootstrap_servers: str) -> None:
                                 metadata_max_age_ms=5000)
     await consumer.start()
     try:
-        partitions = await _partitions(consumer, [model.cases_topic, model.shipments_topic])
+        partitions = await _partitions(consumer, model.topics)
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)

@@ -8,6 +8,9 @@
     cases              compacted: the full current Case after every change, keyed by case_id
     case.changes       one record per change of a case (feeds, audit)
     shipments          compacted: return-shipping and customs state, keyed by tracking number
+    policy.clock       policy agent input, keyed by case_id: case snapshots and clock ticks
+    case.policy        compacted: return window, SLA deadlines and responsibility of a case
+    feed.<region>      compacted: the LocalizedCaseView of each case for one support region
     dlq.<stage>        dead letters of a stage, original bytes and the reason in headers
 
 Internal changelog topics of tables are named by faust from the app id and the table name:
@@ -26,6 +29,8 @@ EVENTS_BY_CASE = "events.by_case"
 CASES = "cases"
 CASE_CHANGES = "case.changes"
 SHIPMENTS = "shipments"
+POLICY_CLOCK = "policy.clock"
+CASE_POLICY = "case.policy"
 DLQ_NORMALIZE = "dlq.normalize"
 DLQ_CASES = "dlq.cases"
 
@@ -78,6 +83,17 @@ class TopicNames:
     @property
     def shipments(self) -> str:
         return self.name(SHIPMENTS)
+
+    @property
+    def policy_clock(self) -> str:
+        return self.name(POLICY_CLOCK)
+
+    @property
+    def case_policy(self) -> str:
+        return self.name(CASE_POLICY)
+
+    def feed(self, region: str) -> str:
+        return self.name(feed_topic(region))
 
     @property
     def dlq_normalize(self) -> str:

@@ -18,6 +18,7 @@ from streams.cases import apply_event, case_id_for_order
 from streams.correlation import route
 from tests.support.connector_fixtures import RECEIVED_AT
 from tests.support.kafka import Record
+from translations.glossary import classify_reason
 
 
 
@@ -83,7 +84,8 @@ def expected_cases(stories: Sequence[CaseStory]) -> dict[str, Case]:
         ledger = None
         case = None
         for event in found:
-            change = apply_event(ledger, event, case_id=case_id, previous=case)
+            change = apply_event(ledger, event, case_id=case_id, previous=case,
+                                 classify_reason=classify_reason)
             if change is not None:
                 ledger, case = change.ledger, change.case
         if case is not None:
