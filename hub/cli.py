@@ -55,6 +55,40 @@ def worker(
 
 
 @cli.command()
+def run(
+    stories: Annotated[int, typer.Option(help="sample cases per round")] = 200,
+    batch: Annotated[int, typer.Option(help="cases produced per batch")] = 20,
+    interval: Annotated[float, typer.Option(help="seconds between batches")] = 5.0,
+    duration: Annotated[float | None, typer.Option(help="stop after this many seconds")] = None,
+    keep_broker: Annotated[bool, typer.Option(help="leave the broker running on exit")] = False,
+) -> None:
+    """Run the hub on the embedded broker with one worker and sample traffic."""
+    from hub.demo import run_demo
+
+    settings = load_settings()
+    configure_logging("warning")
+    try:
+        produced = run_demo(settings, stories=stories, batch=batch, interval=interval,
+                            duration=duration, keep_broker=keep_broker, echo=typer.echo)
+    except (HubError, RuntimeError) as exc:
+        raise _fail(f"hub run: {exc}") from exc
+    typer.echo(f"done: {produced} sample cases produced")
+
+
+@cli.command()
+def tail(
+    topic: Annotated[str, typer.Argument(help="topic name without the deployment prefix")],
+    limit: Annotated[int, typer.Option(help="records to show")] = 10,
+) -> None:
+    """Print the newest records of a hub topic (key and value)."""
+    from hub.dead_letter_tool import newest_records
+
+    settings = load_settings()
+    for record in asyncio.run(newest_records(settings, topic, limit=limit)):
+        typer.echo(f"{record.partition}:{record.offset} {record.key!r} {record.value[:400]!r}")
+
+
+@cli.command()
 def ingest(
     port: Annotated[int, typer.Option(help="HTTP port of the webhook intake")] = 8080,
     host: Annotated[str | None, typer.Option(help="address to bind (default HUB_WEB_HOST)")] = None,

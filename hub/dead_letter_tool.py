@@ -63,6 +63,38 @@ async def list_dead_letters(settings: Settings, stage: str, *, limit: int = 50) 
         await consumer.stop()
 
 
+@dataclass(frozen=True, slots=True)
+class TopicRecord:
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+
+
+async def newest_records(settings: Settings, topic: str, *, limit: int = 10) -> list[TopicRecord]:
+    """The newest `limit` records of a hub topic, across its partitions."""
+    name = TopicNames(settings.topic_prefix).name(topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        starts = await consumer.beginning_offsets(partitions)
+        for tp in partitions:
+            consumer.seek(tp, max(starts[tp], ends[tp] - limit))
+        found: list[TopicRecord] = []
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                found += [TopicRecord(r.partition, r.offset, r.key, r.value or b"") for r in records]
+        return found[-limit:]
+    finally:
+        await consumer.stop()
+
+
 async def replay_dead_letters(
     settings: Settings,
     stage: str,

@@ -137,11 +137,41 @@ def shopify_story(n: int, rng: random.Random) -> CaseStory:
         SamplePayload("shopify", str(return_id).encode(), _json(label),
                       headers("reverse_deliveries/attach_deliverable", "0004", 30)),
     ]
+    payloads.append(_dhl_return_scans(tracking, country, start + timedelta(days=2)))
     payloads += [
         _stripe_refund(n, str(order_id), first_refund, currency, start + timedelta(days=5), "a"),
         _stripe_refund(n, str(order_id), total - first_refund, currency, start + timedelta(days=6), "b"),
     ]
     return CaseStory(str(order_id), payloads, "refunded", {currency: total})
+
+
+def _dhl_return_scans(tracking: str, origin: str, first_scan: datetime) -> SamplePayload:
+    """DHL Shipment Tracking (unified) for the return parcel, newest event first, as DHL sends."""
+    steps = [
+        (timedelta(0), "pre-transit", "PARCEL_DATA_RECEIVED", "Die Sendungsdaten wurden übermittelt.", origin),
+        (timedelta(hours=20), "transit", "PICKED_UP", "Die Sendung wurde abgeholt.", origin),
+        (timedelta(days=1, hours=6), "transit", "ARRIVED_AT_HUB", "Die Sendung wurde im Start-Paketzentrum bearbeitet.", "DE"),
+        (timedelta(days=2, hours=2), "delivered", "DELIVERED", "Die Sendung wurde erfolgreich zugestellt.", "DE"),
+    ]
+    events = [
+        {
+            "timestamp": _iso(first_scan + delta, 1),
+            "location": {"address": {"countryCode": country, "addressLocality": "Bonn" if country == "DE" else None}},
+            "statusCode": code,
+            "status": status,
+            "description": text,
+        }
+        for delta, code, status, text, country in reversed(steps)
+    ]
+    body = {"shipments": [{
+        "id": tracking,
+        "service": "parcel-de",
+        "origin": {"address": {"countryCode": origin}},
+        "destination": {"address": {"countryCode": "DE"}},
+        "status": events[0],
+        "events": events,
+    }]}
+    return SamplePayload("dhl", tracking.encode(), _json(body), {"content-language": "de"})
 
 
 def _stripe_refund(
@@ -182,7 +212,7 @@ def hub_protocol_story(n: int, rng: random.Random) -> CaseStory:
     start = _BASE + timedelta(minutes=5 * n + 3)
     total = Decimal(rng.choice(["12800", "5980", "19940", "3300"]))
     text, language = _JP_TEXT
-    tracking = f"EJ{n:09d}JP"
+    tracking = f"RR{n:09d}CN"
 
     def event(event_type: str, hours: float, **fields: Any) -> SamplePayload:
         body = {
@@ -198,15 +228,76 @@ def hub_protocol_story(n: int, rng: random.Random) -> CaseStory:
 
     payloads = [
         event("order.placed", 0, amount={"amount": str(total), "currency": "JPY"},
-              buyer_country="JP", seller_country="JP"),
+              buyer_country="JP", seller_country="CN"),
         event("return.requested", 50, return_id=return_id, reason_code="size_fit", reason=text,
               language=language, amount={"amount": str(total), "currency": "JPY"}),
         event("return.approved", 53, return_id=return_id),
         event("return.label_created", 54, return_id=return_id,
-              label={"carrier": "Japan Post", "tracking_number": tracking}),
-        _adyen_refund(n, order_id, total, "JPY", start + timedelta(days=6)),
+              label={"carrier": "China Post", "tracking_number": tracking}),
+        _track17_return_scans(tracking, start + timedelta(days=2, hours=12)),
+        _adyen_refund(n, order_id, total, "JPY", start + timedelta(days=9)),
     ]
     return CaseStory(order_id, payloads, "refunded", {"JPY": total})
+
+
+def _track17_return_scans(tracking: str, first_scan: datetime) -> SamplePayload:
+    """A 17TRACK push for a China Post return parcel Tokyo -> Guangzhou, held then released
+    by Chinese customs; descriptions in Chinese as the carrier writes them."""
+    steps = [
+        (timedelta(0), 9, "JP", "Tokyo", "东京", "【东京】已收寄", "InTransit", "InTransit_PickedUp"),
+        (timedelta(days=1), 9, "JP", "Tokyo", "东京", "【东京国际邮件互换局】已出口直封", "InTransit", "InTransit_Departure"),
+        (timedelta(days=2), 8, "CN", "Guangzhou", "广州", "【广州】海关查验，包裹扣留", None, "InTransit_CustomsProcessing"),
+        (timedelta(days=3), 8, "CN", "Guangzhou", "广州", "【广州】海关放行", None, "InTransit_CustomsReleased"),
+        (timedelta(days=4), 8, "CN", "Guangzhou", "广州", "【广州】已妥投", "Delivered", "Delivered_Other"),
+    ]
+    events = []
+    for delta, offset, country, city, location, text, stage, sub_status in reversed(steps):
+        instant = first_scan + delta
+        events.append({
+            "time_iso": _iso(instant, offset),
+            "time_utc": instant.isoformat().replace("+00:00", "Z"),
+            "description": text,
+            "location": location,
+            "stage": stage,
+            "sub_status": sub_status,
+            "address": {"country": country, "state": None, "city": city, "street": None,
+                        "postal_code": None, "coordinates": {"longitude": None, "latitude": None}},
+        })
+    body = {"event": "TRACKING_UPDATED", "data": {
+        "number": tracking,
+        "carrier": 3011,
+        "param": None,
+        "tag": None,
+        "track_info": {
+            "shipping_info": {
+                "shipper_address": {"country": "JP", "state": None, "city": "Tokyo", "street": None,
+                                    "postal_code": None, "coordinates": {"longitude": None, "latitude": None}},
+                "recipient_address": {"country": "CN", "state": "Guangdong", "city": "Guangzhou",
+                                      "street": None, "postal_code": None,
+                                      "coordinates": {"longitude": None, "latitude": None}},
+            },
+            "latest_status": {"status": "Delivered", "sub_status": "Delivered_Other", "sub_status_descr": None},
+            "latest_event": events[0],
+            "time_metrics": {"days_after_order": 4, "days_of_transit": 4, "days_of_transit_done": 4,
+                             "days_after_last_update": 0,
+                             "estimated_delivery_date": {"source": None, "from": None, "to": None}},
+            "milestone": [],
+            "misc_info": {"risk_factor": 0, "service_type": "挂号小包", "weight_raw": "0.640",
+                          "weight_kg": "0.640", "pieces": "1", "dimensions": None,
+                          "customer_number": None, "reference_number": None, "local_number": None,
+                          "local_provider": None, "local_key": 0},
+            "tracking": {"providers_hash": 1840275593, "providers": [{
+                "provider": {"key": 3011, "name": "China Post", "alias": "China Post", "tel": "11183",
+                             "homepage": "http://www.chinapost.com.cn/", "country": "CN"},
+                "service_type": "挂号小包",
+                "latest_sync_status": "Success",
+                "latest_sync_time": events[0]["time_utc"],
+                "events_hash": -582019374,
+                "events": events,
+            }]},
+        },
+    }}
+    return SamplePayload("17track", tracking.encode(), _json(body), {"content-type": "application/json"})
 
 
 def _adyen_refund(n: int, order_id: str, amount: Decimal, currency: str, when: datetime) -> SamplePayload:

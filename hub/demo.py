@@ -1,0 +1,132 @@
+"""`hub run`: the hub on the embedded broker, one worker, and a trickle of sample traffic.
+
+Starts (or reuses) the local single-node Kafka, creates the hub's topics, starts one `hub worker`
+process, produces realistic provider payloads (`hub.sample_traffic`) in batches, and says where
+to look. Ctrl-C stops the worker and the broker it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+
+from hub.local_kafka import LocalKafka
+from hub.raw_records import RawRecord, encode_headers
+from hub.sample_traffic import CaseStory, generate
+from hub.settings import Settings
+from streams.provisioning import ensure_topics
+from streams.topics import TopicNames
+
+
+def run_demo(settings: Settings, *, stories: int, batch: int, interval: float,
+             duration: float | None, keep_broker: bool, echo: object = print) -> int:
+    """Run until Ctrl-C (or `duration` seconds); returns the number of cases produced."""
+    say = echo if callable(echo) else print
+    broker = LocalKafka.from_settings(settings)
+    was_running = broker.status().running
+    started = time.monotonic()
+    status = broker.start()
+    say(f"broker   {status.describe()} (in {time.monotonic() - started:.1f} s)")
+    env = {**os.environ, "HUB_BROKER_URL": f"kafka://{broker.bootstrap}"}
+    settings = settings.model_copy(update={"broker_url": f"kafka://{broker.bootstrap}"})
+    asyncio.run(ensure_topics(settings))
+    log_path = settings.state_dir / "logs" / f"worker-{settings.web_port}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    hub = Path(sys.executable).with_name("hub")
+    with log_path.open("ab") as log:
+        worker = subprocess.Popen(  # noqa: S603 - our own console script
+            [str(hub), "worker"], env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    produced = 0
+    try:
+        _wait_healthy(settings.web_port, worker, log_path)
+        base = f"http://127.0.0.1:{settings.web_port}"
+        say(f"worker   pid {worker.pid}, log {log_path}")
+        say(f"query    curl {base}/cases?order_id=5900000000000   |  curl {base}/health")
+        say(f"console  {base}/console   (feeds need HUB_FEED_TOKENS__<REGION>)")
+        say("topics   hub tail events.canonical   |   hub tail cases   |   hub dlq list")
+        say("Ctrl-C stops the worker" + ("" if keep_broker or was_running else " and the broker"))
+        all_stories = generate(stories)
+        deadline = None if duration is None else time.monotonic() + duration
+        offset = 0
+        while deadline is None or time.monotonic() < deadline:
+            chunk = all_stories[offset : offset + batch]
+            if not chunk:
+                offset = 0
+                all_stories = generate(stories, seed=int(time.time()))
+                continue
+            asyncio.run(_produce(settings, chunk))
+            produced += len(chunk)
+            offset += len(chunk)
+            say(f"traffic  {produced} cases produced ({sum(len(s.payloads) for s in chunk)} payloads "
+                f"in the last batch); cases served: {_count_cases(base, chunk)}")
+            time.sleep(interval if deadline is None else min(interval, max(0.0, deadline - time.monotonic())))
+    except KeyboardInterrupt:
+        say("stopping")
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+        if not keep_broker and not was_running:
+            broker.stop()
+    return produced
+
+
+def _wait_healthy(port: int, worker: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise RuntimeError(f"the worker exited with {worker.returncode}; see {log_path}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as answer:  # noqa: S310
+                if json.loads(answer.read()).get("ready"):
+                    return
+        except (urllib.error.URLError, OSError, ValueError):
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"the worker was not ready within 120 s; see {log_path}")
+
+
+async def _produce(settings: Settings, stories: list[CaseStory]) -> None:
+    names = TopicNames(settings.topic_prefix)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all",
+                                enable_idempotence=True, linger_ms=5)
+    await producer.start()
+    try:
+        sends = []
+        for story in stories:
+            for payload in story.payloads:
+                record = RawRecord(payload.source, payload.body, datetime.now(UTC), "verified",
+                                   payload.headers)
+                sends.append(await producer.send(
+                    names.name(f"raw.{payload.source}"), value=payload.body, key=payload.key,
+                    headers=encode_headers(record),
+                ))
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+
+
+def _count_cases(base: str, stories: list[CaseStory]) -> str:
+    found = 0
+    for story in stories:
+        try:
+            with urllib.request.urlopen(f"{base}/cases?order_id={story.order_id}", timeout=2) as answer:  # noqa: S310
+                found += bool(json.loads(answer.read()))
+        except (urllib.error.URLError, OSError, ValueError):
+            pass
+    return f"{found}/{len(stories)} of the last batch so far"

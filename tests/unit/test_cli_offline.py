@@ -1,0 +1,71 @@
+"""The offline commands an integration engineer uses without Kafka."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from schemas.events import SOURCE_KINDS
+
+HUB = str(Path(sys.executable).with_name("hub"))
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def hub(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([HUB, *args], input=stdin, capture_output=True, timeout=120, check=False)
+
+
+def test_list_shows_every_contract_source() -> None:
+    result = hub("normalize", "--list")
+    assert result.returncode == 0
+    listed = {line.split()[0] for line in result.stdout.decode().splitlines()}
+    assert listed == set(SOURCE_KINDS)
+
+
+def test_normalize_prints_canonical_events_as_json_lines() -> None:
+    payload = FIXTURES / "stripe" / "charge_refunded_jpy_two_refunds.json"
+    result = hub("normalize", "--source", "stripe", str(payload))
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert len(events) == 2
+    assert {event["money"]["currency"] for event in events} == {"JPY"}
+    assert all(event["occurred_at"].endswith("Z") for event in events)
+
+
+def test_normalize_reads_stdin_and_takes_headers() -> None:
+    body = (FIXTURES / "shopify" / "orders-create-presentment-eur.json").read_bytes()
+    result = hub("normalize", "--source", "shopify", "-", "--header", "X-Shopify-Topic: orders/create",
+                 stdin=body)
+    assert result.returncode == 0, result.stderr
+    [event] = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert event["type"] == "order.placed"
+
+
+@pytest.mark.parametrize(
+    ("source", "body", "reason"),
+    [
+        ("stripe", b'{"id": "evt_1", "type": "refund.created", "data": ', "JSON"),
+        ("adyen", b"[1, 2, 3]", "object"),
+        ("nosuch", b"{}", "unknown source"),
+    ],
+)
+def test_rejected_payload_exits_2_with_a_one_line_reason(source: str, body: bytes, reason: str) -> None:
+    result = hub("normalize", "--source", source, "-", stdin=body)
+    assert result.returncode == 2
+    message = result.stderr.decode().strip()
+    assert len(message.splitlines()) == 1 and reason in message
+    assert result.stdout == b""
+
+
+def test_schemas_export_writes_json_schemas(tmp_path: Path) -> None:
+    result = hub("schemas", "export", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    names = {path.name for path in tmp_path.iterdir()}
+    assert {"canonical-event.v1.schema.json", "case.v1.schema.json", "money.v1.schema.json",
+            "hub-marketplace-protocol.v1.schema.json"} <= names
+    event_schema = json.loads((tmp_path / "canonical-event.v1.schema.json").read_text())
+    assert set(event_schema["required"]) >= {"event_id", "source", "type", "occurred_at", "case_key"}
