@@ -29,6 +29,9 @@ def create_app(settings: Settings) -> Any:
         topic_replication_factor=settings.replication_factor,
         # aiokafka defaults to acks=1: an acknowledged write could still be lost on failover.
         producer_acks=-1,
+        # Without linger every record is its own produce request: a quarter of the worker's
+        # time went to socket writes. 5 ms batches them at a small latency cost per stage.
+        producer_linger=0.005,
         consumer_auto_offset_reset="earliest",
         # A dead worker's partitions move after 10 s, not the default minute.
         broker_session_timeout=10.0,
