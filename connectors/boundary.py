@@ -24,8 +24,15 @@ from schemas.events import CanonicalEvent
 log = logging.getLogger("connectors")
 
 _FOREIGN_ERRORS = (
-    KeyError, IndexError, TypeError, ValueError, AttributeError, InvalidOperation,
-    UnicodeDecodeError, ValidationError, OverflowError,
+    KeyError,
+    IndexError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    InvalidOperation,
+    UnicodeDecodeError,
+    ValidationError,
+    OverflowError,
 )
 
 

@@ -46,10 +46,11 @@ def create_app(settings: Settings) -> Any:
     register_normalize_agent(app, topics)
     register_case_stream(app, settings, topics, classify_reason=classify_reason)
 
-    read_model = ReadModel(cases_topic=topics.cases, shipments_topic=topics.shipments,
-                           policy_topic=topics.case_policy)
+    read_model = ReadModel(
+        cases_topic=topics.cases, shipments_topic=topics.shipments, policy_topic=topics.case_policy
+    )
 
-    @app.task  # type: ignore[misc]
+    @app.task
     async def follow_read_model() -> None:
         await follow(read_model, settings.bootstrap_servers)
 

@@ -23,7 +23,9 @@ cli = typer.Typer(
 )
 kafka_cli = typer.Typer(help="The embedded single-node Kafka broker (KRaft).", no_args_is_help=True)
 schemas_cli = typer.Typer(help="Canonical schemas.", no_args_is_help=True)
-dlq_cli = typer.Typer(help="Dead letters: list them, replay them after a fix.", no_args_is_help=True)
+dlq_cli = typer.Typer(
+    help="Dead letters: list them, replay them after a fix.", no_args_is_help=True
+)
 cli.add_typer(kafka_cli, name="kafka")
 cli.add_typer(schemas_cli, name="schemas")
 cli.add_typer(dlq_cli, name="dlq")
@@ -68,8 +70,15 @@ def run(
     settings = load_settings()
     configure_logging("warning")
     try:
-        produced = run_demo(settings, stories=stories, batch=batch, interval=interval,
-                            duration=duration, keep_broker=keep_broker, echo=typer.echo)
+        produced = run_demo(
+            settings,
+            stories=stories,
+            batch=batch,
+            interval=interval,
+            duration=duration,
+            keep_broker=keep_broker,
+            echo=typer.echo,
+        )
     except (HubError, RuntimeError) as exc:
         raise _fail(f"hub run: {exc}") from exc
     typer.echo(f"done: {produced} sample cases produced")
@@ -217,8 +226,10 @@ def dlq_list(
 
     letters = asyncio.run(list_dead_letters(load_settings(), stage, limit=limit))
     for letter in letters:
-        typer.echo(f"{letter.partition}:{letter.offset}  {letter.source:<12} {letter.original:<28} "
-                   f"{letter.reason}")
+        typer.echo(
+            f"{letter.partition}:{letter.offset}  {letter.source:<12} {letter.original:<28} "
+            f"{letter.reason}"
+        )
     typer.echo(f"{len(letters)} dead letter(s) shown", err=True)
 
 
@@ -233,13 +244,15 @@ def dlq_replay(
     from hub.dead_letter_tool import replay_dead_letters
 
     with tqdm(unit="record", desc=f"replaying dlq.{stage}") as bar:
+
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.n = done
             bar.refresh()
 
-        replayed = asyncio.run(replay_dead_letters(load_settings(), stage, source=source,
-                                                   progress=progress))
+        replayed = asyncio.run(
+            replay_dead_letters(load_settings(), stage, source=source, progress=progress)
+        )
     typer.echo(f"replayed {replayed} dead letter(s) from dlq.{stage}")
 
 

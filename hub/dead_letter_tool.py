@@ -31,13 +31,19 @@ class DeadLetterSummary:
     size: int
 
 
-async def list_dead_letters(settings: Settings, stage: str, *, limit: int = 50) -> list[DeadLetterSummary]:
+async def list_dead_letters(
+    settings: Settings, stage: str, *, limit: int = 50
+) -> list[DeadLetterSummary]:
     """The most recent `limit` dead letters of a stage (all partitions)."""
     topic = TopicNames(settings.topic_prefix).name(f"dlq.{stage}")
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False
+    )
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        partitions = [
+            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
         if not partitions:
             return []
         consumer.assign(partitions)
@@ -51,13 +57,17 @@ async def list_dead_letters(settings: Settings, stage: str, *, limit: int = 50) 
             for records in batch.values():
                 for record in records:
                     fields = dlq_fields(list(record.headers))
-                    found.append(DeadLetterSummary(
-                        partition=record.partition, offset=record.offset,
-                        stage=fields.get("stage", stage), source=fields.get("source", "?"),
-                        reason=fields.get("reason", "?"),
-                        original=f"{fields.get('topic')}[{fields.get('partition')}]@{fields.get('offset')}",
-                        size=len(record.value or b""),
-                    ))
+                    found.append(
+                        DeadLetterSummary(
+                            partition=record.partition,
+                            offset=record.offset,
+                            stage=fields.get("stage", stage),
+                            source=fields.get("source", "?"),
+                            reason=fields.get("reason", "?"),
+                            original=f"{fields.get('topic')}[{fields.get('partition')}]@{fields.get('offset')}",
+                            size=len(record.value or b""),
+                        )
+                    )
         return sorted(found, key=lambda s: (s.partition, s.offset))[-limit:]
     finally:
         await consumer.stop()
@@ -74,10 +84,14 @@ class TopicRecord:
 async def newest_records(settings: Settings, topic: str, *, limit: int = 10) -> list[TopicRecord]:
     """The newest `limit` records of a hub topic, across its partitions."""
     name = TopicNames(settings.topic_prefix).name(topic)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False
+    )
     await consumer.start()
     try:
-        partitions = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())]
+        partitions = [
+            TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())
+        ]
         if not partitions:
             return []
         consumer.assign(partitions)
@@ -89,7 +103,9 @@ async def newest_records(settings: Settings, topic: str, *, limit: int = 10) -> 
         while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
-                found += [TopicRecord(r.partition, r.offset, r.key, r.value or b"") for r in records]
+                found += [
+                    TopicRecord(r.partition, r.offset, r.key, r.value or b"") for r in records
+                ]
         return found[-limit:]
     finally:
         await consumer.stop()
@@ -114,12 +130,15 @@ async def replay_dead_letters(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all",
-                                enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True
+    )
     await consumer.start()
     await producer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        partitions = [
+            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
         if not partitions:
             return 0
         consumer.assign(partitions)
@@ -128,7 +147,7 @@ async def replay_dead_letters(
         starts = await consumer.beginning_offsets(partitions)
         for tp in partitions:
             consumer.seek(tp, committed[tp] if committed[tp] is not None else starts[tp])
-        total = sum(ends[tp] - (await consumer.position(tp)) for tp in partitions)
+        total = sum([ends[tp] - await consumer.position(tp) for tp in partitions])
         done = 0
         while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
             batch = await consumer.getmany(timeout_ms=500, max_records=500)
@@ -141,10 +160,14 @@ async def replay_dead_letters(
                     if source is not None and fields.get("source") != source:
                         continue
                     target = fields.get("topic") or names.events_canonical
-                    sends.append(await producer.send(
-                        target, value=record.value, key=record.key,
-                        headers=original_headers(headers),
-                    ))
+                    sends.append(
+                        await producer.send(
+                            target,
+                            value=record.value,
+                            key=record.key,
+                            headers=original_headers(headers),
+                        )
+                    )
             await asyncio.gather(*sends)
             await consumer.commit()
             if progress is not None:

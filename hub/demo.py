@@ -29,8 +29,16 @@ from streams.provisioning import ensure_topics
 from streams.topics import TopicNames
 
 
-def run_demo(settings: Settings, *, stories: int, batch: int, interval: float,
-             duration: float | None, keep_broker: bool, echo: object = print) -> int:
+def run_demo(
+    settings: Settings,
+    *,
+    stories: int,
+    batch: int,
+    interval: float,
+    duration: float | None,
+    keep_broker: bool,
+    echo: object = print,
+) -> int:
     """Run until Ctrl-C (or `duration` seconds); returns the number of cases produced."""
     say = echo if callable(echo) else print
     broker = LocalKafka.from_settings(settings)
@@ -46,7 +54,10 @@ def run_demo(settings: Settings, *, stories: int, batch: int, interval: float,
     hub = Path(sys.executable).with_name("hub")
     with log_path.open("ab") as log:
         worker = subprocess.Popen(  # noqa: S603 - our own console script
-            [str(hub), "worker"], env=env, stdout=log, stderr=subprocess.STDOUT,
+            [str(hub), "worker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     produced = 0
@@ -70,9 +81,16 @@ def run_demo(settings: Settings, *, stories: int, batch: int, interval: float,
             asyncio.run(_produce(settings, chunk))
             produced += len(chunk)
             offset += len(chunk)
-            say(f"traffic  {produced} cases produced ({sum(len(s.payloads) for s in chunk)} payloads "
-                f"in the last batch); cases served: {_count_cases(base, chunk)}")
-            time.sleep(interval if deadline is None else min(interval, max(0.0, deadline - time.monotonic())))
+            say(
+                f"traffic  {produced} cases produced "
+                f"({sum(len(s.payloads) for s in chunk)} payloads "
+                f"in the last batch); cases served: {_count_cases(base, chunk)}"
+            )
+            time.sleep(
+                interval
+                if deadline is None
+                else min(interval, max(0.0, deadline - time.monotonic()))
+            )
     except KeyboardInterrupt:
         say("stopping")
     finally:
@@ -103,19 +121,28 @@ def _wait_healthy(port: int, worker: subprocess.Popen[bytes], log_path: Path) ->
 
 async def _produce(settings: Settings, stories: list[CaseStory]) -> None:
     names = TopicNames(settings.topic_prefix)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all",
-                                enable_idempotence=True, linger_ms=5)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+    )
     await producer.start()
     try:
         sends = []
         for story in stories:
             for payload in story.payloads:
-                record = RawRecord(payload.source, payload.body, datetime.now(UTC), "verified",
-                                   payload.headers)
-                sends.append(await producer.send(
-                    names.name(f"raw.{payload.source}"), value=payload.body, key=payload.key,
-                    headers=encode_headers(record),
-                ))
+                record = RawRecord(
+                    payload.source, payload.body, datetime.now(UTC), "verified", payload.headers
+                )
+                sends.append(
+                    await producer.send(
+                        names.name(f"raw.{payload.source}"),
+                        value=payload.body,
+                        key=payload.key,
+                        headers=encode_headers(record),
+                    )
+                )
         await asyncio.gather(*sends)
     finally:
         await producer.stop()
@@ -125,7 +152,9 @@ def _count_cases(base: str, stories: list[CaseStory]) -> str:
     found = 0
     for story in stories:
         try:
-            with urllib.request.urlopen(f"{base}/cases?order_id={story.order_id}", timeout=2) as answer:  # noqa: S310
+            with urllib.request.urlopen(  # noqa: S310 - loopback URL we built
+                f"{base}/cases?order_id={story.order_id}", timeout=2
+            ) as answer:  # noqa: S310
                 found += bool(json.loads(answer.read()))
         except (urllib.error.URLError, OSError, ValueError):
             pass

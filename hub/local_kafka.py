@@ -152,8 +152,14 @@ class LocalKafka:
         log.info("resolving Apache Kafka %s from Maven Central", self.version)
         result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
             [
-                mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
-                f"-DoutputDirectory={self.jar_dir}", "-DincludeScope=runtime",
+                mvn,
+                "-q",
+                "-B",
+                "-f",
+                str(pom),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={self.jar_dir}",
+                "-DincludeScope=runtime",
             ],
             capture_output=True,
             text=True,
@@ -173,7 +179,9 @@ class LocalKafka:
     def _java(self) -> str:
         java = shutil.which("java")
         if java is None:
-            raise ToolMissingError("java", hint="install a Java 17+ runtime (apt-get install openjdk-17-jre-headless)")
+            raise ToolMissingError(
+                "java", hint="install a Java 17+ runtime (apt-get install openjdk-17-jre-headless)"
+            )
         return java
 
     def _classpath(self) -> str:
@@ -221,9 +229,16 @@ class LocalKafka:
         cluster_id = _kafka_uuid()
         result = subprocess.run(  # noqa: S603
             [
-                self._java(), "-cp", self._classpath(),
+                self._java(),
+                "-cp",
+                self._classpath(),
                 f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
-                "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config),
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(config),
             ],
             capture_output=True,
             text=True,
@@ -251,11 +266,16 @@ class LocalKafka:
         self.format_storage()
         command = [
             self._java(),
-            f"-Xms{self.heap}", f"-Xmx{self.heap}",
-            "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true",
+            f"-Xms{self.heap}",
+            f"-Xmx{self.heap}",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
-            "-cp", self._classpath(),
-            "kafka.Kafka", str(self.data_dir / "server.properties"),
+            "-cp",
+            self._classpath(),
+            "kafka.Kafka",
+            str(self.data_dir / "server.properties"),
         ]
         with self.log_file.open("ab") as log_stream:
             process = subprocess.Popen(  # noqa: S603
@@ -266,7 +286,9 @@ class LocalKafka:
                 start_new_session=True,
             )
         self._pid_file.write_text(str(process.pid))
-        log.info("started Apache Kafka %s (pid %d) on %s", self.version, process.pid, self.bootstrap)
+        log.info(
+            "started Apache Kafka %s (pid %d) on %s", self.version, process.pid, self.bootstrap
+        )
         self._wait_ready(timeout, process=process)
         return self.status()
 
@@ -397,7 +419,7 @@ async def _answers_metadata(bootstrap: str) -> bool:
         await admin.start()
         brokers = (await admin.describe_cluster()).get("brokers", [])
         return bool(brokers)
-    except (KafkaError, OSError, asyncio.TimeoutError):
+    except (TimeoutError, KafkaError, OSError):
         return False
     finally:
         await admin.close()

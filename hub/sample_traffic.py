@@ -106,14 +106,16 @@ def shopify_story(n: int, rng: random.Random) -> CaseStory:
         "order": {"id": order_id, "admin_graphql_api_id": f"gid://shopify/Order/{order_id}"},
         "name": f"#{1000 + n}-R1",
         "total_return_line_items": 1,
-        "return_line_items": [{
-            "id": 20_900_000_000 + n,
-            "admin_graphql_api_id": f"gid://shopify/ReturnLineItem/{20_900_000_000 + n}",
-            "quantity": 1,
-            "return_reason": _SHOPIFY_REASONS[reason],
-            "return_reason_note": "",
-            "customer_note": note,
-        }],
+        "return_line_items": [
+            {
+                "id": 20_900_000_000 + n,
+                "admin_graphql_api_id": f"gid://shopify/ReturnLineItem/{20_900_000_000 + n}",
+                "quantity": 1,
+                "return_reason": _SHOPIFY_REASONS[reason],
+                "return_reason_note": "",
+                "customer_note": note,
+            }
+        ],
         "return_shipping_fees": [],
         "exchange_line_items": [],
         "total_exchange_line_items": 0,
@@ -124,23 +126,46 @@ def shopify_story(n: int, rng: random.Random) -> CaseStory:
         "admin_graphql_api_id": f"gid://shopify/ReverseDelivery/{9_300_000_000 + n}",
         "return": {"id": return_id, "admin_graphql_api_id": f"gid://shopify/Return/{return_id}"},
         "shipping_deliverable": {
-            "tracking": {"carrier_name": "DHL Parcel", "tracking_number": tracking,
-                         "tracking_url": f"https://www.dhl.de/de/privatkunden.html?piececode={tracking}"},
-            "label": {"public_file_url": f"https://cdn.shopify.com/labels/{tracking}.pdf",
-                      "created_at": _iso(start + timedelta(hours=30), 1)},
+            "tracking": {
+                "carrier_name": "DHL Parcel",
+                "tracking_number": tracking,
+                "tracking_url": f"https://www.dhl.de/de/privatkunden.html?piececode={tracking}",
+            },
+            "label": {
+                "public_file_url": f"https://cdn.shopify.com/labels/{tracking}.pdf",
+                "created_at": _iso(start + timedelta(hours=30), 1),
+            },
         },
     }
     payloads = [
-        SamplePayload("shopify", str(order_id).encode(), _json(order), headers("orders/create", "0001", 0)),
-        SamplePayload("shopify", str(return_id).encode(), _json(request), headers("returns/request", "0002", 26)),
-        SamplePayload("shopify", str(return_id).encode(), _json(approve), headers("returns/approve", "0003", 29)),
-        SamplePayload("shopify", str(return_id).encode(), _json(label),
-                      headers("reverse_deliveries/attach_deliverable", "0004", 30)),
+        SamplePayload(
+            "shopify", str(order_id).encode(), _json(order), headers("orders/create", "0001", 0)
+        ),
+        SamplePayload(
+            "shopify",
+            str(return_id).encode(),
+            _json(request),
+            headers("returns/request", "0002", 26),
+        ),
+        SamplePayload(
+            "shopify",
+            str(return_id).encode(),
+            _json(approve),
+            headers("returns/approve", "0003", 29),
+        ),
+        SamplePayload(
+            "shopify",
+            str(return_id).encode(),
+            _json(label),
+            headers("reverse_deliveries/attach_deliverable", "0004", 30),
+        ),
     ]
     payloads.append(_dhl_return_scans(tracking, country, start + timedelta(days=2)))
     payloads += [
         _stripe_refund(n, str(order_id), first_refund, currency, start + timedelta(days=5), "a"),
-        _stripe_refund(n, str(order_id), total - first_refund, currency, start + timedelta(days=6), "b"),
+        _stripe_refund(
+            n, str(order_id), total - first_refund, currency, start + timedelta(days=6), "b"
+        ),
     ]
     return CaseStory(str(order_id), payloads, "refunded", {currency: total})
 
@@ -148,29 +173,56 @@ def shopify_story(n: int, rng: random.Random) -> CaseStory:
 def _dhl_return_scans(tracking: str, origin: str, first_scan: datetime) -> SamplePayload:
     """DHL Shipment Tracking (unified) for the return parcel, newest event first, as DHL sends."""
     steps = [
-        (timedelta(0), "pre-transit", "PARCEL_DATA_RECEIVED", "Die Sendungsdaten wurden übermittelt.", origin),
+        (
+            timedelta(0),
+            "pre-transit",
+            "PARCEL_DATA_RECEIVED",
+            "Die Sendungsdaten wurden übermittelt.",
+            origin,
+        ),
         (timedelta(hours=20), "transit", "PICKED_UP", "Die Sendung wurde abgeholt.", origin),
-        (timedelta(days=1, hours=6), "transit", "ARRIVED_AT_HUB", "Die Sendung wurde im Start-Paketzentrum bearbeitet.", "DE"),
-        (timedelta(days=2, hours=2), "delivered", "DELIVERED", "Die Sendung wurde erfolgreich zugestellt.", "DE"),
+        (
+            timedelta(days=1, hours=6),
+            "transit",
+            "ARRIVED_AT_HUB",
+            "Die Sendung wurde im Start-Paketzentrum bearbeitet.",
+            "DE",
+        ),
+        (
+            timedelta(days=2, hours=2),
+            "delivered",
+            "DELIVERED",
+            "Die Sendung wurde erfolgreich zugestellt.",
+            "DE",
+        ),
     ]
     events = [
         {
             "timestamp": _iso(first_scan + delta, 1),
-            "location": {"address": {"countryCode": country, "addressLocality": "Bonn" if country == "DE" else None}},
+            "location": {
+                "address": {
+                    "countryCode": country,
+                    "addressLocality": "Bonn" if country == "DE" else None,
+                }
+            },
             "statusCode": code,
             "status": status,
             "description": text,
         }
         for delta, code, status, text, country in reversed(steps)
     ]
-    body = {"shipments": [{
-        "id": tracking,
-        "service": "parcel-de",
-        "origin": {"address": {"countryCode": origin}},
-        "destination": {"address": {"countryCode": "DE"}},
-        "status": events[0],
-        "events": events,
-    }]}
+    body = {
+        "shipments": [
+            {
+                "id": tracking,
+                "service": "parcel-de",
+                "origin": {"address": {"countryCode": origin}},
+                "destination": {"address": {"countryCode": "DE"}},
+                "status": events[0],
+                "events": events,
+            }
+        ]
+    }
     return SamplePayload("dhl", tracking.encode(), _json(body), {"content-language": "de"})
 
 
@@ -188,21 +240,27 @@ def _stripe_refund(
         "pending_webhooks": 1,
         "request": {"id": f"req_{n:08d}{part}", "idempotency_key": None},
         "type": "refund.created",
-        "data": {"object": {
-            "id": refund_id,
-            "object": "refund",
-            "amount": _minor(amount, exponent),
-            "currency": currency.lower(),
-            "charge": f"ch_3Q{n:010d}Ch",
-            "payment_intent": f"pi_3Q{n:010d}Pi",
-            "created": int(when.timestamp()),
-            "metadata": {"order_id": order_id},
-            "reason": "requested_by_customer",
-            "status": "succeeded",
-        }},
+        "data": {
+            "object": {
+                "id": refund_id,
+                "object": "refund",
+                "amount": _minor(amount, exponent),
+                "currency": currency.lower(),
+                "charge": f"ch_3Q{n:010d}Ch",
+                "payment_intent": f"pi_3Q{n:010d}Pi",
+                "created": int(when.timestamp()),
+                "metadata": {"order_id": order_id},
+                "reason": "requested_by_customer",
+                "status": "succeeded",
+            }
+        },
     }
-    return SamplePayload("stripe", refund_id.encode(), _json(event),
-                         {"content-type": "application/json; charset=utf-8"})
+    return SamplePayload(
+        "stripe",
+        refund_id.encode(),
+        _json(event),
+        {"content-type": "application/json; charset=utf-8"},
+    )
 
 
 def hub_protocol_story(n: int, rng: random.Random) -> CaseStory:
@@ -227,13 +285,29 @@ def hub_protocol_story(n: int, rng: random.Random) -> CaseStory:
         return SamplePayload("hub", order_id.encode(), _json(body))
 
     payloads = [
-        event("order.placed", 0, amount={"amount": str(total), "currency": "JPY"},
-              buyer_country="JP", seller_country="CN"),
-        event("return.requested", 50, return_id=return_id, reason_code="size_fit", reason=text,
-              language=language, amount={"amount": str(total), "currency": "JPY"}),
+        event(
+            "order.placed",
+            0,
+            amount={"amount": str(total), "currency": "JPY"},
+            buyer_country="JP",
+            seller_country="CN",
+        ),
+        event(
+            "return.requested",
+            50,
+            return_id=return_id,
+            reason_code="size_fit",
+            reason=text,
+            language=language,
+            amount={"amount": str(total), "currency": "JPY"},
+        ),
         event("return.approved", 53, return_id=return_id),
-        event("return.label_created", 54, return_id=return_id,
-              label={"carrier": "China Post", "tracking_number": tracking}),
+        event(
+            "return.label_created",
+            54,
+            return_id=return_id,
+            label={"carrier": "China Post", "tracking_number": tracking},
+        ),
         _track17_return_scans(tracking, start + timedelta(days=2, hours=12)),
         _adyen_refund(n, order_id, total, "JPY", start + timedelta(days=9)),
     ]
@@ -244,79 +318,185 @@ def _track17_return_scans(tracking: str, first_scan: datetime) -> SamplePayload:
     """A 17TRACK push for a China Post return parcel Tokyo -> Guangzhou, held then released
     by Chinese customs; descriptions in Chinese as the carrier writes them."""
     steps = [
-        (timedelta(0), 9, "JP", "Tokyo", "东京", "【东京】已收寄", "InTransit", "InTransit_PickedUp"),
-        (timedelta(days=1), 9, "JP", "Tokyo", "东京", "【东京国际邮件互换局】已出口直封", "InTransit", "InTransit_Departure"),
-        (timedelta(days=2), 8, "CN", "Guangzhou", "广州", "【广州】海关查验，包裹扣留", None, "InTransit_CustomsProcessing"),
-        (timedelta(days=3), 8, "CN", "Guangzhou", "广州", "【广州】海关放行", None, "InTransit_CustomsReleased"),
-        (timedelta(days=4), 8, "CN", "Guangzhou", "广州", "【广州】已妥投", "Delivered", "Delivered_Other"),
+        (
+            timedelta(0),
+            9,
+            "JP",
+            "Tokyo",
+            "东京",
+            "【东京】已收寄",
+            "InTransit",
+            "InTransit_PickedUp",
+        ),
+        (
+            timedelta(days=1),
+            9,
+            "JP",
+            "Tokyo",
+            "东京",
+            "【东京国际邮件互换局】已出口直封",
+            "InTransit",
+            "InTransit_Departure",
+        ),
+        (
+            timedelta(days=2),
+            8,
+            "CN",
+            "Guangzhou",
+            "广州",
+            "【广州】海关查验，包裹扣留",
+            None,
+            "InTransit_CustomsProcessing",
+        ),
+        (
+            timedelta(days=3),
+            8,
+            "CN",
+            "Guangzhou",
+            "广州",
+            "【广州】海关放行",
+            None,
+            "InTransit_CustomsReleased",
+        ),
+        (
+            timedelta(days=4),
+            8,
+            "CN",
+            "Guangzhou",
+            "广州",
+            "【广州】已妥投",
+            "Delivered",
+            "Delivered_Other",
+        ),
     ]
     events = []
     for delta, offset, country, city, location, text, stage, sub_status in reversed(steps):
         instant = first_scan + delta
-        events.append({
-            "time_iso": _iso(instant, offset),
-            "time_utc": instant.isoformat().replace("+00:00", "Z"),
-            "description": text,
-            "location": location,
-            "stage": stage,
-            "sub_status": sub_status,
-            "address": {"country": country, "state": None, "city": city, "street": None,
-                        "postal_code": None, "coordinates": {"longitude": None, "latitude": None}},
-        })
-    body = {"event": "TRACKING_UPDATED", "data": {
-        "number": tracking,
-        "carrier": 3011,
-        "param": None,
-        "tag": None,
-        "track_info": {
-            "shipping_info": {
-                "shipper_address": {"country": "JP", "state": None, "city": "Tokyo", "street": None,
-                                    "postal_code": None, "coordinates": {"longitude": None, "latitude": None}},
-                "recipient_address": {"country": "CN", "state": "Guangdong", "city": "Guangzhou",
-                                      "street": None, "postal_code": None,
-                                      "coordinates": {"longitude": None, "latitude": None}},
+        events.append(
+            {
+                "time_iso": _iso(instant, offset),
+                "time_utc": instant.isoformat().replace("+00:00", "Z"),
+                "description": text,
+                "location": location,
+                "stage": stage,
+                "sub_status": sub_status,
+                "address": {
+                    "country": country,
+                    "state": None,
+                    "city": city,
+                    "street": None,
+                    "postal_code": None,
+                    "coordinates": {"longitude": None, "latitude": None},
+                },
+            }
+        )
+    body = {
+        "event": "TRACKING_UPDATED",
+        "data": {
+            "number": tracking,
+            "carrier": 3011,
+            "param": None,
+            "tag": None,
+            "track_info": {
+                "shipping_info": {
+                    "shipper_address": {
+                        "country": "JP",
+                        "state": None,
+                        "city": "Tokyo",
+                        "street": None,
+                        "postal_code": None,
+                        "coordinates": {"longitude": None, "latitude": None},
+                    },
+                    "recipient_address": {
+                        "country": "CN",
+                        "state": "Guangdong",
+                        "city": "Guangzhou",
+                        "street": None,
+                        "postal_code": None,
+                        "coordinates": {"longitude": None, "latitude": None},
+                    },
+                },
+                "latest_status": {
+                    "status": "Delivered",
+                    "sub_status": "Delivered_Other",
+                    "sub_status_descr": None,
+                },
+                "latest_event": events[0],
+                "time_metrics": {
+                    "days_after_order": 4,
+                    "days_of_transit": 4,
+                    "days_of_transit_done": 4,
+                    "days_after_last_update": 0,
+                    "estimated_delivery_date": {"source": None, "from": None, "to": None},
+                },
+                "milestone": [],
+                "misc_info": {
+                    "risk_factor": 0,
+                    "service_type": "挂号小包",
+                    "weight_raw": "0.640",
+                    "weight_kg": "0.640",
+                    "pieces": "1",
+                    "dimensions": None,
+                    "customer_number": None,
+                    "reference_number": None,
+                    "local_number": None,
+                    "local_provider": None,
+                    "local_key": 0,
+                },
+                "tracking": {
+                    "providers_hash": 1840275593,
+                    "providers": [
+                        {
+                            "provider": {
+                                "key": 3011,
+                                "name": "China Post",
+                                "alias": "China Post",
+                                "tel": "11183",
+                                "homepage": "http://www.chinapost.com.cn/",
+                                "country": "CN",
+                            },
+                            "service_type": "挂号小包",
+                            "latest_sync_status": "Success",
+                            "latest_sync_time": events[0]["time_utc"],
+                            "events_hash": -582019374,
+                            "events": events,
+                        }
+                    ],
+                },
             },
-            "latest_status": {"status": "Delivered", "sub_status": "Delivered_Other", "sub_status_descr": None},
-            "latest_event": events[0],
-            "time_metrics": {"days_after_order": 4, "days_of_transit": 4, "days_of_transit_done": 4,
-                             "days_after_last_update": 0,
-                             "estimated_delivery_date": {"source": None, "from": None, "to": None}},
-            "milestone": [],
-            "misc_info": {"risk_factor": 0, "service_type": "挂号小包", "weight_raw": "0.640",
-                          "weight_kg": "0.640", "pieces": "1", "dimensions": None,
-                          "customer_number": None, "reference_number": None, "local_number": None,
-                          "local_provider": None, "local_key": 0},
-            "tracking": {"providers_hash": 1840275593, "providers": [{
-                "provider": {"key": 3011, "name": "China Post", "alias": "China Post", "tel": "11183",
-                             "homepage": "http://www.chinapost.com.cn/", "country": "CN"},
-                "service_type": "挂号小包",
-                "latest_sync_status": "Success",
-                "latest_sync_time": events[0]["time_utc"],
-                "events_hash": -582019374,
-                "events": events,
-            }]},
         },
-    }}
-    return SamplePayload("17track", tracking.encode(), _json(body), {"content-type": "application/json"})
+    }
+    return SamplePayload(
+        "17track", tracking.encode(), _json(body), {"content-type": "application/json"}
+    )
 
 
-def _adyen_refund(n: int, order_id: str, amount: Decimal, currency: str, when: datetime) -> SamplePayload:
+def _adyen_refund(
+    n: int, order_id: str, amount: Decimal, currency: str, when: datetime
+) -> SamplePayload:
     psp = f"QX{n:012d}RF"
     body = {
         "live": "false",
-        "notificationItems": [{"NotificationRequestItem": {
-            "additionalData": {},
-            "amount": {"currency": currency, "value": _minor(amount, 0 if currency == "JPY" else 2)},
-            "eventCode": "REFUND",
-            "eventDate": _iso(when, 1),
-            "merchantAccountCode": "RakumaJP",
-            "merchantReference": order_id,
-            "originalReference": f"QX{n:012d}PY",
-            "paymentMethod": "visa",
-            "pspReference": psp,
-            "reason": "",
-            "success": "true",
-        }}],
+        "notificationItems": [
+            {
+                "NotificationRequestItem": {
+                    "additionalData": {},
+                    "amount": {
+                        "currency": currency,
+                        "value": _minor(amount, 0 if currency == "JPY" else 2),
+                    },
+                    "eventCode": "REFUND",
+                    "eventDate": _iso(when, 1),
+                    "merchantAccountCode": "RakumaJP",
+                    "merchantReference": order_id,
+                    "originalReference": f"QX{n:012d}PY",
+                    "paymentMethod": "visa",
+                    "pspReference": psp,
+                    "reason": "",
+                    "success": "true",
+                }
+            }
+        ],
     }
     return SamplePayload("adyen", psp.encode(), _json(body), {"content-type": "application/json"})
 
@@ -326,7 +506,7 @@ STORIES: list[Callable[[int, random.Random], CaseStory]] = [shopify_story, hub_p
 
 def generate(cases: int, *, seed: int = 7) -> list[CaseStory]:
     """`cases` stories, alternating between the story kinds."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - sample data, not security
     return [STORIES[n % len(STORIES)](n, rng) for n in range(cases)]
 
 

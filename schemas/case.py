@@ -16,8 +16,17 @@ from schemas.timestamps import UtcDatetime
 
 CaseType = Literal["return", "refund_only", "exchange", "repair", "reship", "compensation"]
 CaseStatus = Literal[
-    "requested", "approved", "rejected", "awaiting_return", "return_in_transit", "received",
-    "refunded", "exchanged", "reshipped", "closed", "disputed",
+    "requested",
+    "approved",
+    "rejected",
+    "awaiting_return",
+    "return_in_transit",
+    "received",
+    "refunded",
+    "exchanged",
+    "reshipped",
+    "closed",
+    "disputed",
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -45,8 +54,17 @@ class CaseCustoms(BaseModel):
 
 
 ReturnShippingStatus = Literal[
-    "label_created", "in_transit", "customs", "out_for_delivery", "delivered_to_returns_center",
-    "inspected", "lost", "damaged", "returned_to_sender", "failed_attempt", "exception",
+    "label_created",
+    "in_transit",
+    "customs",
+    "out_for_delivery",
+    "delivered_to_returns_center",
+    "inspected",
+    "lost",
+    "damaged",
+    "returned_to_sender",
+    "failed_attempt",
+    "exception",
 ]
 
 
@@ -104,11 +122,15 @@ class CaseMilestones(BaseModel):
     ordered_at: UtcDatetime | None = None
     delivered_at: UtcDatetime | None = Field(None, description="outbound parcel delivered to buyer")
     return_requested_at: UtcDatetime | None = None
-    responded_at: UtcDatetime | None = Field(None, description="first merchant answer to the request")
+    responded_at: UtcDatetime | None = Field(
+        None, description="first merchant answer to the request"
+    )
     label_created_at: UtcDatetime | None = None
     last_return_scan_at: UtcDatetime | None = None
     return_received_at: UtcDatetime | None = None
-    customs_held_at: UtcDatetime | None = Field(None, description="start of the current customs hold")
+    customs_held_at: UtcDatetime | None = Field(
+        None, description="start of the current customs hold"
+    )
     refunded_at: UtcDatetime | None = None
     dispute_opened_at: UtcDatetime | None = None
     closed_at: UtcDatetime | None = None

@@ -15,44 +15,94 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from schemas.money import Money
 from schemas.timestamps import UtcDatetime, format_utc
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 Source = Literal[
-    "shopify", "amazon", "mercadolibre", "hub",
-    "dhl", "ups", "easypost", "aftership", "17track",
-    "stripe", "paypal", "adyen",
+    "shopify",
+    "amazon",
+    "mercadolibre",
+    "hub",
+    "dhl",
+    "ups",
+    "easypost",
+    "aftership",
+    "17track",
+    "stripe",
+    "paypal",
+    "adyen",
 ]
 SourceKind = Literal["marketplace", "carrier", "payment"]
 EventType = Literal[
-    "order.placed", "order.cancelled",
-    "return.requested", "return.approved", "return.rejected", "return.closed",
+    "order.placed",
+    "order.cancelled",
+    "return.requested",
+    "return.approved",
+    "return.rejected",
+    "return.closed",
     "return.label_created",
-    "refund.requested", "refund.succeeded", "refund.failed",
-    "dispute.opened", "dispute.updated", "dispute.closed",
-    "payment.captured", "shipment.update", "customs.update",
+    "refund.requested",
+    "refund.succeeded",
+    "refund.failed",
+    "dispute.opened",
+    "dispute.updated",
+    "dispute.closed",
+    "payment.captured",
+    "shipment.update",
+    "customs.update",
 ]
 ReasonCode = Literal[
-    "damaged", "defective", "wrong_item", "not_as_described", "size_fit", "changed_mind",
-    "late_delivery", "lost_in_transit", "missing_parts", "fraud", "other",
+    "damaged",
+    "defective",
+    "wrong_item",
+    "not_as_described",
+    "size_fit",
+    "changed_mind",
+    "late_delivery",
+    "lost_in_transit",
+    "missing_parts",
+    "fraud",
+    "other",
 ]
 ShipmentStatus = Literal[
-    "pending", "info_received", "in_transit", "customs", "out_for_delivery",
-    "available_for_pickup", "delivered", "failed_attempt", "exception",
-    "returned_to_sender", "expired",
+    "pending",
+    "info_received",
+    "in_transit",
+    "customs",
+    "out_for_delivery",
+    "available_for_pickup",
+    "delivered",
+    "failed_attempt",
+    "exception",
+    "returned_to_sender",
+    "expired",
 ]
 CustomsStatus = Literal[
-    "declared", "in_clearance", "held", "duties_due", "released", "duties_paid",
-    "refused", "seized", "returned",
+    "declared",
+    "in_clearance",
+    "held",
+    "duties_due",
+    "released",
+    "duties_paid",
+    "refused",
+    "seized",
+    "returned",
 ]
 ReferenceKind = Literal["order", "return", "tracking", "payment", "refund", "dispute"]
 Direction = Literal["outbound", "return"]
 
 SOURCE_KINDS: dict[str, SourceKind] = {
-    "shopify": "marketplace", "amazon": "marketplace", "mercadolibre": "marketplace",
+    "shopify": "marketplace",
+    "amazon": "marketplace",
+    "mercadolibre": "marketplace",
     "hub": "marketplace",
-    "dhl": "carrier", "ups": "carrier", "easypost": "carrier", "aftership": "carrier",
+    "dhl": "carrier",
+    "ups": "carrier",
+    "easypost": "carrier",
+    "aftership": "carrier",
     "17track": "carrier",
-    "stripe": "payment", "paypal": "payment", "adyen": "payment",
+    "stripe": "payment",
+    "paypal": "payment",
+    "adyen": "payment",
 }
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")

@@ -104,7 +104,9 @@ class Money(BaseModel):
         """
         scaled = self.amount.scaleb(currency_exponent(self.currency))
         if scaled != scaled.to_integral_value():
-            raise ValueError(f"{self.amount} {self.currency} is finer than the currency's minor unit")
+            raise ValueError(
+                f"{self.amount} {self.currency} is finer than the currency's minor unit"
+            )
         return int(scaled)
 
     def same_value(self, other: Money) -> bool:

@@ -57,10 +57,15 @@ log = logging.getLogger("streams.cases")
 TICK_KEY = b"\x00tick"
 # How long released and expired events stay in the resolver's outbox (well beyond a commit).
 OUTBOX_KEEP = timedelta(seconds=60)
-_SHIPPING_TYPES = frozenset({
-    "shipment.update", "customs.update", "return.label_created", "return.closed",
-    "refund.succeeded",
-})
+_SHIPPING_TYPES = frozenset(
+    {
+        "shipment.update",
+        "customs.update",
+        "return.label_created",
+        "return.closed",
+        "refund.succeeded",
+    }
+)
 
 
 class CaseChangeRecord(BaseModel):
@@ -89,7 +94,7 @@ class ShipmentRecord(BaseModel):
 
 def partition_of(key: bytes, partitions: int) -> int:
     """The partition Kafka's default partitioner gives `key` (murmur2, as in the Java client)."""
-    return (murmur2(key) & 0x7FFFFFFF) % partitions
+    return int(murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 def register_case_stream(
@@ -102,8 +107,9 @@ def register_case_stream(
     """Declare the case stream's topics, tables, agents and the parked-event expiry timer."""
 
     def raw_topic(name: str) -> Any:
-        return app.topic(name, value_serializer="raw", key_serializer="raw",
-                         partitions=settings.partitions)
+        return app.topic(
+            name, value_serializer="raw", key_serializer="raw", partitions=settings.partitions
+        )
 
     canonical = raw_topic(topics.events_canonical)
     references = raw_topic(topics.case_references)
@@ -115,42 +121,73 @@ def register_case_stream(
     dead_letters = raw_topic(topics.dlq_cases)
 
     links_table = app.Table(
-        "reference_links", partitions=settings.partitions, key_type=bytes, value_type=bytes, help="reference -> case_id it belongs to",
+        "reference_links",
+        partitions=settings.partitions,
+        key_type=bytes,
+        value_type=bytes,
+        help="reference -> case_id it belongs to",
     )
     parked_table = app.Table(
-        "parked_events", partitions=settings.partitions, key_type=bytes, value_type=bytes, help="reference -> events waiting for it to be linked",
+        "parked_events",
+        partitions=settings.partitions,
+        key_type=bytes,
+        value_type=bytes,
+        help="reference -> events waiting for it to be linked",
     )
     ledgers = app.Table(
-        "case_ledgers", partitions=settings.partitions, key_type=bytes, value_type=bytes, help="case_id -> every event applied to the case",
+        "case_ledgers",
+        partitions=settings.partitions,
+        key_type=bytes,
+        value_type=bytes,
+        help="case_id -> every event applied to the case",
     )
     return_shipping = app.Table(
-        "return_shipping", partitions=settings.partitions, key_type=bytes, value_type=bytes, help="tracking number -> return parcel state and history",
+        "return_shipping",
+        partitions=settings.partitions,
+        key_type=bytes,
+        value_type=bytes,
+        help="tracking number -> return parcel state and history",
     )
     customs_table = app.Table(
-        "customs_state", partitions=settings.partitions, key_type=bytes, value_type=bytes, help="tracking number|direction -> customs state and history",
+        "customs_state",
+        partitions=settings.partitions,
+        key_type=bytes,
+        value_type=bytes,
+        help="tracking number|direction -> customs state and history",
     )
     ttl = timedelta(seconds=settings.parked_event_ttl_seconds)
 
     async def dead_letter(event: Any, reason: str, error: str, source: str) -> None:
         message = event.message
         letter = DeadLetter(
-            stage="cases", source=source, reason=reason, error=error, topic=message.topic,
-            partition=message.partition, offset=message.offset, failed_at=datetime.now(UTC),
-            key=message.key, value=message.value, original_headers=as_header_pairs(message.headers),
+            stage="cases",
+            source=source,
+            reason=reason,
+            error=error,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            failed_at=datetime.now(UTC),
+            key=message.key,
+            value=message.value,
+            original_headers=as_header_pairs(message.headers),
         )
-        log.warning("dead letter from %s[%d]@%d: %s", message.topic, message.partition,
-                    message.offset, reason)
+        log.warning(
+            "dead letter from %s[%d]@%d: %s",
+            message.topic,
+            message.partition,
+            message.offset,
+            reason,
+        )
         await dead_letters.send(key=letter.key, value=letter.value, headers=letter.headers())
 
     async def send_to_case(case_id: str, event: CanonicalEvent) -> None:
         await by_case.send(key=case_id.encode(), value=CANONICAL_EVENT.dump_json(event))
 
     async def send_link(link: LinkMessage) -> None:
-        await references.send(
-            key=link.reference.encode(), value=REFERENCE_MESSAGE.dump_json(link)
-        )
+        await references.send(key=link.reference.encode(), value=REFERENCE_MESSAGE.dump_json(link))
 
-    @app.agent(canonical, name="route")  # type: ignore[misc]
+    @app.agent(canonical, name="route")
     async def route_events(stream: Any) -> None:
         async for event in stream.events():
             try:
@@ -168,7 +205,7 @@ def register_case_stream(
             except Exception as exc:  # noqa: BLE001 - route every failure, never lose a record
                 await dead_letter(event, f"cannot route: {exc}", type(exc).__name__, "canonical")
 
-    @app.agent(references, name="resolve")  # type: ignore[misc]
+    @app.agent(references, name="resolve")
     async def resolve_references(stream: Any) -> None:
         async for event in stream.events():
             try:
@@ -178,8 +215,7 @@ def register_case_stream(
                 else:
                     await _resolve(event.message.key, message)
             except Exception as exc:  # noqa: BLE001
-                await dead_letter(event, f"cannot resolve: {exc}", type(exc).__name__,
-                                  "references")
+                await dead_letter(event, f"cannot resolve: {exc}", type(exc).__name__, "references")
 
     async def _resolve(key: bytes, message: LinkMessage | PendingMessage) -> None:
         link = links_table.get(key)
@@ -201,30 +237,42 @@ def register_case_stream(
             if parked_table.get(key) is not None:
                 parked_table.pop(key, None)
         else:
-            parked_table[key] = REFERENCE_STATE.dump_json(state.model_copy(update={"case_id": None}))
+            parked_table[key] = REFERENCE_STATE.dump_json(
+                state.model_copy(update={"case_id": None})
+            )
 
     async def _expire_partition(partition: int, tick: datetime) -> None:
         for key, value in list(parked_table.items()):
             if partition_of(key, settings.partitions) != partition:
                 continue
-            resolution = expire(REFERENCE_STATE.validate_json(value), tick=tick, ttl=ttl,
-                                keep_outbox=OUTBOX_KEEP)
+            resolution = expire(
+                REFERENCE_STATE.validate_json(value), tick=tick, ttl=ttl, keep_outbox=OUTBOX_KEEP
+            )
             for parked in resolution.expired:
                 reason = expiry_reason(parked, key.decode(), ttl)
                 letter = DeadLetter(
-                    stage="cases", source=parked.event.source, reason=reason,
+                    stage="cases",
+                    source=parked.event.source,
+                    reason=reason,
                     # Replay sends it back through routing, where a link may exist by then.
-                    error="ParkedEventExpired", topic=topics.events_canonical,
-                    partition=partition, offset=-1, failed_at=tick, key=key,
+                    error="ParkedEventExpired",
+                    topic=topics.events_canonical,
+                    partition=partition,
+                    offset=-1,
+                    failed_at=tick,
+                    key=key,
                     value=CANONICAL_EVENT.dump_json(parked.event),
                 )
                 log.warning("parked event %s expired: %s", parked.event.event_id, reason)
-                await dead_letters.send(key=letter.key, value=letter.value, headers=letter.headers())
+                await dead_letters.send(
+                    key=letter.key, value=letter.value, headers=letter.headers()
+                )
             if resolution.state is not None:
                 _store_reference(key, links_table.get(key), resolution.state)
 
-    @app.timer(interval=settings.parked_check_interval_seconds, on_leader=True,
-               name="parked_event_expiry")  # type: ignore[misc]
+    @app.timer(
+        interval=settings.parked_check_interval_seconds, on_leader=True, name="parked_event_expiry"
+    )
     async def tick_partitions() -> None:
         value = REFERENCE_MESSAGE.dump_json(TickMessage(now=datetime.now(UTC)))
         try:
@@ -233,16 +281,21 @@ def register_case_stream(
         except Exception:  # noqa: BLE001 - the next tick tries again
             log.exception("could not send expiry ticks")
 
-    @app.agent(by_case, name="build_cases")  # type: ignore[misc]
+    @app.agent(by_case, name="build_cases")
     async def build_cases(stream: Any) -> None:
         async for event in stream.events():
             try:
                 await _build(event)
             except Exception as exc:  # noqa: BLE001
-                log.exception("case builder failed on %s[%d]@%d", event.message.topic,
-                              event.message.partition, event.message.offset)
-                await dead_letter(event, f"cannot apply to case: {exc}", type(exc).__name__,
-                                  "cases")
+                log.exception(
+                    "case builder failed on %s[%d]@%d",
+                    event.message.topic,
+                    event.message.partition,
+                    event.message.offset,
+                )
+                await dead_letter(
+                    event, f"cannot apply to case: {exc}", type(exc).__name__, "cases"
+                )
 
     async def _build(event: Any) -> None:
         key: bytes = event.message.key
@@ -257,8 +310,13 @@ def register_case_stream(
             ledgers[key] = stored
             return
         previous = fold_case(ledger, classify_reason=classify_reason) if ledger else None
-        change = apply_event(ledger, canonical_event, case_id=case_id, previous=previous,
-                             classify_reason=classify_reason)
+        change = apply_event(
+            ledger,
+            canonical_event,
+            case_id=case_id,
+            previous=previous,
+            classify_reason=classify_reason,
+        )
         if change is None:
             return
         await _publish(change, canonical_event, latest=change.case)
@@ -278,12 +336,16 @@ def register_case_stream(
             await policy_clock_out.send(key=latest.case_id.encode(), value=snapshot)
         if change.case is not None:
             record = CaseChangeRecord(
-                case_id=change.case.case_id, version=change.case.version,
-                event_id=cause.event_id, event_type=cause.type,
-                changed_fields=change.changed_fields, case=change.case,
+                case_id=change.case.case_id,
+                version=change.case.version,
+                event_id=cause.event_id,
+                event_type=cause.type,
+                changed_fields=change.changed_fields,
+                case=change.case,
             )
-            await changes_out.send(key=change.case.case_id.encode(),
-                                   value=record.model_dump_json().encode())
+            await changes_out.send(
+                key=change.case.case_id.encode(), value=record.model_dump_json().encode()
+            )
         if cause.type not in _SHIPPING_TYPES:
             return
         for shipment_record in _shipment_records(change):

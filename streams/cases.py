@@ -47,10 +47,18 @@ STATUS_RANK: dict[CaseStatus, int] = {
     "disputed": 0,  # never stored as the underlying status; shown while a dispute is open
 }
 # Events that make an order an after-sales case; an order with none has no case to publish.
-OPENING_TYPES = frozenset({
-    "order.cancelled", "return.requested", "return.approved", "return.rejected",
-    "return.label_created", "refund.requested", "refund.succeeded", "dispute.opened",
-})
+OPENING_TYPES = frozenset(
+    {
+        "order.cancelled",
+        "return.requested",
+        "return.approved",
+        "return.rejected",
+        "return.label_created",
+        "refund.requested",
+        "refund.succeeded",
+        "dispute.opened",
+    }
+)
 
 ReasonClassifier = Callable[[str, str | None], ReasonCode | None]
 
@@ -106,8 +114,13 @@ def apply_event(
     if current.has(event.event_id):
         return None
     events = tuple(sorted((*current.events, event), key=event_order))
-    updated = CaseLedger(case_id=case_id, version=current.version + 1, events=events,
-                         applied=(*current.applied, event.event_id), published=current.published)
+    updated = CaseLedger(
+        case_id=case_id,
+        version=current.version + 1,
+        events=events,
+        applied=(*current.applied, event.event_id),
+        published=current.published,
+    )
     case = fold_case(updated, classify_reason=classify_reason)
     if case is not None and not updated.published:
         updated = updated.model_copy(update={"published": True})
@@ -154,7 +167,9 @@ def _prefix(ledger: CaseLedger, count: int) -> CaseLedger:
     )
 
 
-def fold_case(ledger: CaseLedger, *, classify_reason: ReasonClassifier | None = None) -> Case | None:
+def fold_case(
+    ledger: CaseLedger, *, classify_reason: ReasonClassifier | None = None
+) -> Case | None:
     """The Case of a ledger, or None when nothing after-sales has happened on the order yet."""
     events = ledger.events
     if not any(event.type in OPENING_TYPES for event in events):

@@ -56,7 +56,9 @@ class TickMessage(BaseModel):
     now: UtcDatetime
 
 
-ReferenceMessage = Annotated[LinkMessage | PendingMessage | TickMessage, Field(discriminator="kind")]
+ReferenceMessage = Annotated[
+    LinkMessage | PendingMessage | TickMessage, Field(discriminator="kind")
+]
 REFERENCE_MESSAGE: TypeAdapter[LinkMessage | PendingMessage | TickMessage] = TypeAdapter(
     ReferenceMessage
 )
@@ -124,7 +126,9 @@ def route(event: CanonicalEvent) -> Routed:
     )
 
 
-def links_for(event: CanonicalEvent, case_id: str, *, besides: str | None = None) -> list[LinkMessage]:
+def links_for(
+    event: CanonicalEvent, case_id: str, *, besides: str | None = None
+) -> list[LinkMessage]:
     """Links of every non-order reference an event carries to the case it belongs to."""
     seen: set[str] = set()
     links = []
@@ -149,15 +153,20 @@ def resolve(
         if current.case_id is not None and current.case_id != message.case_id:
             log.warning(
                 "reference %s already belongs to %s; ignoring link to %s from %s",
-                message.reference, current.case_id, message.case_id, message.via_event,
+                message.reference,
+                current.case_id,
+                message.case_id,
+                message.via_event,
             )
             return Resolution(state=None)
         newly = tuple(ParkedEvent(parked_at=now, event=p.event) for p in current.parked)
         # A repeated link re-sends what was released before: its first sends may be lost.
         outgoing = [p.event for p in (*current.released, *newly)]
         updated = ReferenceState(
-            case_id=message.case_id, released=(*current.released, *newly),
-            expired=current.expired, expired_by_tick=current.expired_by_tick,
+            case_id=message.case_id,
+            released=(*current.released, *newly),
+            expired=current.expired,
+            expired_by_tick=current.expired_by_tick,
         )
         return Resolution(
             state=None if updated == current else updated,
@@ -193,7 +202,10 @@ def expire(
     kept = tuple(p for p in state.parked if tick - p.parked_at < ttl)
     released = tuple(p for p in state.released if tick - p.parked_at < keep_outbox)
     updated = ReferenceState(
-        case_id=state.case_id, parked=kept, released=released, expired=expired,
+        case_id=state.case_id,
+        parked=kept,
+        released=released,
+        expired=expired,
         expired_by_tick=tick if expired else None,
     )
     return Resolution(state=None if updated == state else updated, expired=list(expired))

@@ -40,7 +40,9 @@ def customs_states(
     for (number, direction), found in sorted(milestones.items()):
         latest = found[-1]
         assert latest.customs is not None
-        duties = next((e.customs.duties for e in reversed(found) if e.customs and e.customs.duties), None)
+        duties = next(
+            (e.customs.duties for e in reversed(found) if e.customs and e.customs.duties), None
+        )
         states.append(
             CustomsState(
                 tracking_number=number,

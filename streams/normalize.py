@@ -60,10 +60,16 @@ def normalize_record(record: RawKafkaRecord, *, now: datetime) -> Normalized:
         reason = exc.reason if isinstance(exc, RecordError) else str(exc)
         return Normalized([], _dead_letter(record, reason, type(exc).__name__, now))
     except Exception as exc:  # noqa: BLE001 - a connector bug must not lose the record
-        log.exception("connector %s crashed on %s[%d]@%d", record.source, record.topic,
-                      record.partition, record.offset)
-        return Normalized([], _dead_letter(record, f"connector crashed: {exc!r}",
-                                           type(exc).__name__, now))
+        log.exception(
+            "connector %s crashed on %s[%d]@%d",
+            record.source,
+            record.topic,
+            record.partition,
+            record.offset,
+        )
+        return Normalized(
+            [], _dead_letter(record, f"connector crashed: {exc!r}", type(exc).__name__, now)
+        )
     ref = RawRecordRef(topic=record.topic, partition=record.partition, offset=record.offset)
     return Normalized([event.model_copy(update={"raw": ref}) for event in events])
 
@@ -96,7 +102,7 @@ def register_normalize_agent(app: Any, topics: TopicNames) -> Any:
     canonical = app.topic(topics.events_canonical, value_serializer="raw", key_serializer="raw")
     dead_letters = app.topic(topics.dlq_normalize, value_serializer="raw", key_serializer="raw")
 
-    @app.agent(raw_topics, name="normalize")  # type: ignore[misc]
+    @app.agent(raw_topics, name="normalize")
     async def normalize(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
@@ -112,13 +118,21 @@ def register_normalize_agent(app: Any, topics: TopicNames) -> Any:
             )
             result = normalize_record(record, now=datetime.now(UTC))
             for out in result.events:
-                await canonical.send(key=out.case_key.encode(), value=CANONICAL_EVENT.dump_json(out))
+                await canonical.send(
+                    key=out.case_key.encode(), value=CANONICAL_EVENT.dump_json(out)
+                )
             if result.dead_letter is not None:
                 letter = result.dead_letter
                 log.warning(
                     "dead letter from %s[%d]@%d (%s): %s",
-                    record.topic, record.partition, record.offset, record.source, letter.reason,
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    record.source,
+                    letter.reason,
                 )
-                await dead_letters.send(key=letter.key, value=letter.value, headers=letter.headers())
+                await dead_letters.send(
+                    key=letter.key, value=letter.value, headers=letter.headers()
+                )
 
     return normalize

@@ -24,8 +24,14 @@ def hub_topics(settings: Settings) -> dict[str, dict[str, str]]:
     names = TopicNames(settings.topic_prefix)
     durable = {"min.insync.replicas": str(min(2, settings.replication_factor))}
     topics: dict[str, dict[str, str]] = {name: dict(durable) for name in names.raw}
-    for name in (names.events_canonical, names.case_references, names.events_by_case,
-                 names.case_changes, names.dlq_normalize, names.dlq_cases):
+    for name in (
+        names.events_canonical,
+        names.case_references,
+        names.events_by_case,
+        names.case_changes,
+        names.dlq_normalize,
+        names.dlq_cases,
+    ):
         topics[name] = dict(durable)
     topics[names.cases] = {**durable, **_COMPACTED}
     topics[names.shipments] = {**durable, **_COMPACTED}
@@ -42,7 +48,9 @@ def _region_codes() -> list[str]:
     return [region.code for region in REGIONS.regions]
 
 
-async def ensure_topics(settings: Settings, *, extra: dict[str, dict[str, str]] | None = None) -> list[str]:
+async def ensure_topics(
+    settings: Settings, *, extra: dict[str, dict[str, str]] | None = None
+) -> list[str]:
     """Create the hub's topics that do not exist yet; returns the names it created."""
     wanted = {**hub_topics(settings), **(extra or {})}
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)

@@ -59,7 +59,9 @@ class ReadModel:
             return
         document = json.loads(value)
         previous = self.cases.get(case_id)
-        if previous is not None and json.loads(previous).get("version", 0) > document.get("version", 0):
+        if previous is not None and json.loads(previous).get("version", 0) > document.get(
+            "version", 0
+        ):
             return  # an older version replayed after a rebalance: keep the newer one
         self.cases[case_id] = value
         order_id = document.get("order_id")
@@ -84,8 +86,9 @@ class ReadModel:
 
 async def follow(model: ReadModel, bootstrap_servers: str) -> None:
     """Read both topics from the beginning, then keep up with them, until cancelled."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False,
-                                metadata_max_age_ms=5000)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, metadata_max_age_ms=5000
+    )
     await consumer.start()
     try:
         partitions = await _partitions(consumer, model.topics)
@@ -99,10 +102,13 @@ async def follow(model: ReadModel, bootstrap_servers: str) -> None:
                     model.apply(record.topic, record.key, record.value)
             if not model.caught_up.is_set():
                 positions = [await consumer.position(tp) for tp in partitions]
-                if all(pos >= ends[tp] for pos, tp in zip(positions, partitions)):
+                if all(pos >= ends[tp] for pos, tp in zip(positions, partitions, strict=True)):
                     model.caught_up.set()
-                    log.info("read model caught up: %d cases, %d shipments",
-                             len(model.cases), len(model.shipments))
+                    log.info(
+                        "read model caught up: %d cases, %d shipments",
+                        len(model.cases),
+                        len(model.shipments),
+                    )
     finally:
         await consumer.stop()
 

@@ -9,6 +9,7 @@ marked `late`, and does not move the state back.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from schemas.case import ReturnShipment, ReturnShippingStatus, ShipmentStep
 from schemas.events import CanonicalEvent, ShipmentStatus
@@ -60,10 +61,14 @@ def return_shipments(
                 tracking_number=number,
                 case_id=case_id,
                 carrier=next((e.shipment.carrier for e in carrier_events if e.shipment), None),
-                status=_inspected_or(current.status, events, current),  # type: ignore[arg-type]
+                status=_inspected_or(current.status, events, current),
                 carrier_status=next(
-                    (e.shipment.status for e in reversed(carrier_events)
-                     if e.shipment and e.type == "shipment.update"), None
+                    (
+                        e.shipment.status
+                        for e in reversed(carrier_events)
+                        if e.shipment and e.type == "shipment.update"
+                    ),
+                    None,
                 ),
                 updated_at=current.at,
                 history=steps,
@@ -87,8 +92,12 @@ def _concerns(event: CanonicalEvent, number: str) -> bool:
 def _step(event: CanonicalEvent) -> ShipmentStep:
     shipment = event.shipment
     if event.type == "return.label_created" or shipment is None:
-        return ShipmentStep(at=event.occurred_at, status="label_created", event_id=event.event_id,
-                            raw_status=shipment.raw_status if shipment else None)
+        return ShipmentStep(
+            at=event.occurred_at,
+            status="label_created",
+            event_id=event.event_id,
+            raw_status=shipment.raw_status if shipment else None,
+        )
     return ShipmentStep(
         at=event.occurred_at,
         status=return_status(shipment.status, shipment.raw_description),
@@ -117,12 +126,12 @@ def _mark_late(
 
 def _inspected_or(
     status: str, events: Sequence[CanonicalEvent], current: ShipmentStep
-) -> str:
+) -> ReturnShippingStatus:
     """Delivered to the returns centre, then closed or refunded by the merchant: inspected."""
     if status != "delivered_to_returns_center":
-        return status
+        return cast(ReturnShippingStatus, status)
     settled = any(
         e.type in ("return.closed", "refund.succeeded") and e.occurred_at >= current.at
         for e in events
     )
-    return "inspected" if settled else status
+    return "inspected" if settled else "delivered_to_returns_center"

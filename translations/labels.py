@@ -144,3 +144,20 @@ OPENED_JUST_NOW = label("age", "Opened just now")
 UPDATED_JUST_NOW = label("age", "Updated just now")
 DUE_IN = label("sla", "Due in %(time)s")
 OVERDUE_BY = label("sla", "Overdue by %(time)s")
+
+SLA_ALERT: dict[str, Message] = {
+    "warning": label("sla", "Deadline approaching"),
+    "breach": label("sla", "SLA breached"),
+}
+
+CONSOLE: dict[str, Message] = {
+    "title": label("console", "Support console"),
+    "region": label("console", "Region"),
+    "all_statuses": label("console", "All statuses"),
+    "no_cases": label("console", "No cases in this feed yet"),
+    "live": label("console", "Live"),
+    "reconnecting": label("console", "Reconnecting…"),
+    "local_time": label("console", "Local time"),
+    "cases_shown": label("console", "Cases shown: %(count)s"),
+}
+"""The support console's own strings (`GET /feeds` hands them to the page, localized)."""

@@ -17,7 +17,8 @@ formats), also for ar_SA.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from babel.dates import format_datetime, format_timedelta
@@ -44,6 +45,8 @@ JUST_NOW = timedelta(minutes=1)
 _DIGITS: dict[str, str] = {"arab": "٠١٢٣٤٥٦٧٨٩", "arabext": "۰۱۲۳۴۵۶۷۸۹"}
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+# The instant of renderers that format labels only, never a relative time.
+_NO_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class LocalizedMoney(BaseModel):
@@ -114,6 +117,29 @@ class LocalizedDeadline(BaseModel):
     remaining: str = Field(description='"Due in 3 hours" or "Overdue by 2 hours", localized')
 
 
+AlertKind = Literal["warning", "breach"]
+
+
+@dataclass(frozen=True, slots=True)
+class SlaAlert:
+    """An SLA warning or breach to highlight on a case: which deadline, due when."""
+
+    kind: AlertKind
+    deadline: str
+    due_at: datetime
+
+
+class LocalizedAlert(BaseModel):
+    """An SLA notification (warning or breach) as the region reads it."""
+
+    model_config = _FROZEN
+
+    kind: AlertKind
+    deadline: str = Field(description="the deadline's name in the SLA rules (not translated)")
+    label: str = Field(description='"SLA breached" or "Deadline approaching", localized')
+    due: LocalizedTime
+
+
 class LocalizedCaseView(BaseModel):
     """One case rendered for one region; what `feed.<region>` carries."""
 
@@ -147,6 +173,27 @@ class LocalizedCaseView(BaseModel):
     deadline: LocalizedDeadline | None
     labels: dict[str, str] = Field(description="field labels of the UI, localized")
     version: int
+    alert: LocalizedAlert | None = Field(
+        None, description="an SLA warning or breach to highlight (policy notifications)"
+    )
+
+
+class LocalizedRegion(BaseModel):
+    """What a console needs to show one region's feed: locale, script direction, UI strings."""
+
+    model_config = _FROZEN
+
+    code: str
+    name: str
+    locale: str
+    language: str
+    direction: Literal["ltr", "rtl"]
+    time_zone: str
+    intl_locale: str = Field(
+        description="BCP 47 tag for a browser's Intl API, with the region's digits (-u-nu-)"
+    )
+    labels: dict[str, str] = Field(description="field and console strings, localized")
+    status_labels: dict[str, str] = Field(description="every case status, localized")
 
 
 class _Renderer:
@@ -205,19 +252,24 @@ def render_case(
     translation: TranslationResult | None,
     return_shipment: ReturnShipment | None = None,
     deadline: datetime | None = None,
+    alert: SlaAlert | None = None,
 ) -> LocalizedCaseView:
     """Render a case for a region at `now` (timezone-aware); pure and deterministic.
 
     `translation` is the `ResilientTranslator` result for the case's reason text in the region's
     language (None: not translated yet, shown as pending unless the text is already in the
     region's language). `return_shipment` (the return-shipping table's value) gives the richer
-    return status when known; `deadline` renders an SLA deadline.
+    return status when known; `deadline` renders an SLA deadline, `alert` an SLA warning or
+    breach to highlight.
 
     Raises:
-        ValueError: `now` or `deadline` is naive.
+        ValueError: `now`, `deadline` or the alert's due time is naive.
     """
-    if now.tzinfo is None or (deadline is not None and deadline.tzinfo is None):
-        raise ValueError("now and deadline must be timezone-aware")
+    if now.tzinfo is None or any(
+        instant is not None and instant.tzinfo is None
+        for instant in (deadline, alert.due_at if alert else None)
+    ):
+        raise ValueError("now, deadline and the alert's due time must be timezone-aware")
     r = _Renderer(region, now)
     opened = r.time(case.opened_at)
     return LocalizedCaseView(
@@ -248,7 +300,50 @@ def render_case(
         deadline=_deadline(deadline, r),
         labels={key: r.text(message) for key, message in labels.FIELD.items()},
         version=case.version,
+        alert=_alert(alert, r),
     )
+
+
+def with_translation(
+    view: LocalizedCaseView, translation: TranslationResult, region: Region
+) -> LocalizedCaseView:
+    """The same view with its reason text replaced by a (new) translation result.
+
+    Used when a pending translation arrives later: the case version, times and everything else
+    stay as they were rendered.
+
+    Raises:
+        ValueError: the view has no reason text, or belongs to another region.
+    """
+    if view.reason is None or view.region != region.code:
+        raise ValueError("the view has no reason text or is another region's")
+    r = _Renderer(region, _NO_INSTANT)  # only a label is formatted: no instant needed
+    return view.model_copy(update={"reason": _translated_text(translation, r)})
+
+
+def describe_region(region: Region) -> LocalizedRegion:
+    """The region as a console shows it: locale, direction, Intl tag and localized strings."""
+    r = _Renderer(region, _NO_INSTANT)
+    strings = {key: r.text(message) for key, message in labels.FIELD.items()}
+    strings.update({key: r.text(message) for key, message in labels.CONSOLE.items()})
+    strings.update({f"sla_{key}": r.text(message) for key, message in labels.SLA_ALERT.items()})
+    tag = region.babel_locale
+    intl = "-".join(part for part in (tag.language, tag.script, tag.territory) if part)
+    return LocalizedRegion(
+        code=region.code, name=region.name, locale=region.locale, language=region.language,
+        direction=region.direction, time_zone=region.time_zone,
+        intl_locale=f"{intl}-u-nu-{r.numbering}", labels=strings,
+        status_labels={status: r.text(message) for status, message in labels.CASE_STATUS.items()},
+    )
+
+
+def _alert(alert: SlaAlert | None, r: _Renderer) -> LocalizedAlert | None:
+    if alert is None:
+        return None
+    due = r.time(alert.due_at)
+    assert due is not None
+    return LocalizedAlert(kind=alert.kind, deadline=alert.deadline, due=due,
+                          label=r.text(labels.SLA_ALERT[alert.kind]))
 
 
 def _age(case: Case, r: _Renderer) -> str | None:
@@ -266,16 +361,19 @@ def _reason(
         return None
     target = r.region.language
     if translation is not None and translation.target_language == target:
-        state = translation.state
-        original = mask_personal_data(translation.original)
-        language = translation.source_language
-        translated = mask_personal_data(translation.text) if translation.text else None
-    else:
-        original = mask_personal_data(case.reason_text)
-        language = primary_language(case.reason_language) or detect_language(original)
-        state = "not_needed" if language == target else "pending"
-        translated = None
-    return LocalizedText(original=original, language=language, translated=translated,
+        return _translated_text(translation, r)
+    original = mask_personal_data(case.reason_text)
+    language = primary_language(case.reason_language) or detect_language(original)
+    state: TranslationState = "not_needed" if language == target else "pending"
+    return LocalizedText(original=original, language=language, translated=None,
+                         state=state, state_label=r.text(labels.TRANSLATION_STATE[state]))
+
+
+def _translated_text(translation: TranslationResult, r: _Renderer) -> LocalizedText:
+    state = translation.state
+    translated = mask_personal_data(translation.text) if translation.text else None
+    return LocalizedText(original=mask_personal_data(translation.original),
+                         language=translation.source_language, translated=translated,
                          state=state, state_label=r.text(labels.TRANSLATION_STATE[state]))
 
 

@@ -11,9 +11,11 @@ def worker_health(app: Any, read_model: ReadModel | None = None) -> dict[str, An
     """The worker's readiness as JSON-able facts."""
     recovery = app.tables.recovery
     recovered = recovery.completed.is_set()
-    assignment = sorted(
-        f"{tp.topic}[{tp.partition}]" for tp in app.consumer.assignment()
-    ) if app.consumer else []
+    assignment = (
+        sorted(f"{tp.topic}[{tp.partition}]" for tp in app.consumer.assignment())
+        if app.consumer
+        else []
+    )
     read_model_ready = read_model is None or read_model.caught_up.is_set()
     return {
         "ready": bool(recovered and not app.rebalancing and read_model_ready),
@@ -25,7 +27,7 @@ def worker_health(app: Any, read_model: ReadModel | None = None) -> dict[str, An
 
 
 def register_health_view(app: Any, read_model: ReadModel | None = None) -> None:
-    @app.page("/health")  # type: ignore[misc]
+    @app.page("/health")
     async def health(web: Any, request: Any) -> Any:
         facts = worker_health(app, read_model)
         return web.json(facts, status=200 if facts["ready"] else 503)

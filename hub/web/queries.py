@@ -25,7 +25,7 @@ def _bad_id(value: str) -> bool:
 
 
 def register_query_views(app: Any, model: ReadModel) -> None:
-    @app.page("/cases/{case_id}")  # type: ignore[misc]
+    @app.page("/cases/{case_id}")
     async def get_case(web: Any, request: Any, case_id: str) -> Any:
         if _bad_id(case_id):
             return _error(web, 400, "bad_request", "case_id must be 1-200 printable characters")
@@ -34,7 +34,7 @@ def register_query_views(app: Any, model: ReadModel) -> None:
             return _error(web, 404, "not_found", f"no case {case_id!r}")
         return web.json(case)
 
-    @app.page("/cases")  # type: ignore[misc]
+    @app.page("/cases")
     async def list_cases(web: Any, request: Any) -> Any:
         order_id = request.query.get("order_id")
         unknown = sorted(set(request.query) - {"order_id"})
@@ -44,7 +44,7 @@ def register_query_views(app: Any, model: ReadModel) -> None:
             return _error(web, 400, "bad_request", "give ?order_id=... (1-200 characters)")
         return web.json(model.cases_for_order(order_id))
 
-    @app.page("/shipments/{tracking_number}")  # type: ignore[misc]
+    @app.page("/shipments/{tracking_number}")
     async def get_shipment(web: Any, request: Any, tracking_number: str) -> Any:
         if _bad_id(tracking_number):
             return _error(web, 400, "bad_request", "tracking number must be 1-200 characters")

@@ -1,32 +1,34 @@
 """The policy clock: firing every SLA warning and breach exactly once, surviving restarts.
 
-`advance_clock` is the pure step; the wiring (for the lead) is:
+`advance_clock` and `settle` are the pure steps; `streams.policy.steps` folds them into the
+policy agent's state, and `streams.policy_stream` wires that agent:
 
-1. Ticks. A leader-only faust timer (`@app.timer(interval=60.0, on_leader=True,
-   name="policy-clock")`) reads the wall clock, the only place time enters, and sends one
-   `tick(at=now)` to EVERY partition of the case builder's input topic (explicit `partition=`),
-   so a partition's tick is processed in order with that partition's events by the worker that
-   owns the partition's tables. A leader change may delay ticks; none is needed for correctness.
-2. On a tick for a partition, the case builder calls, for each case of that partition with
-   deadlines (`streams.policy.sla.deadlines(case, policy.sla)` not empty; a small index table
-   of next instants avoids scanning idle cases), `advance_clock(clock, case, policy.sla,
-   until=tick.at)`, sends each returned notification to the notifications topic keyed by
-   case_id with `notification.id` as its idempotency key, and stores the returned
-   `PolicyClock` in a changelogged table keyed by case_id (e.g. `policy-clock`). After a restart
-   or rebalance the clock comes back from its changelog: nothing fires twice, nothing is lost.
-3. On each event for a case, BEFORE applying it, the builder advances the clock of the case as
-   it was to the event's `occurred_at`. A deadline that the event ends without a "met" milestone
-   (a customs release clears `customs_held_at`, a closed dispute leaves status "disputed") thus
-   still produces the breaches that were due before it, also in a replay where no ticks are
-   interleaved with the old events.
+1. Ticks. A leader-only faust timer (`name="policy_clock"`) reads the wall clock, the only place
+   time enters, and sends one tick to EVERY partition of `policy.clock` (explicit `partition=`),
+   the topic where the case builder sends each new Case snapshot keyed by case_id. A
+   partition's tick is thus processed in order with that partition's snapshots, by the worker
+   that owns the partition's `policy_clocks` table. A leader change may delay ticks; none is
+   needed for correctness.
+2. On a tick, the policy agent runs `advance_clock(clock, case, policy.sla, until=tick.at)` for
+   each case of that partition, sends each returned notification to `case.changes` keyed by
+   case_id with `notification.id` as its event id, and, when something fired, stores the
+   returned `PolicyClock` in the changelogged table (a quiet tick writes nothing: the next one
+   looks back from the beginning anyway). After a restart or rebalance the clock comes back
+   from its changelog: nothing fires twice, nothing is lost.
+3. On a snapshot, the agent first advances the clock of the case AS IT WAS to the snapshot's
+   event time (`Case.updated_at`), then `settle`s the new case. A deadline that the event ends
+   without a "met" milestone (a customs release clears `customs_held_at`, a closed dispute
+   leaves status "disputed") thus still produces the breaches that were due before it, also in
+   a replay where no ticks are interleaved with the old events; and a late event that moves a
+   milestone so that a notification is already due fires it at once.
 
 Why exactly once: notifications are pure functions of the case's event-time milestones
 (`due_notifications` over (a, b] and (b, c] equals (a, c]); `fired` remembers the ids sent for
 this case, and the ids are deterministic (`case_id:deadline:kind:due_at`), so a second tick, a
 tick on another worker after a rebalance, or a send retried after a crash before the table
 update gives the same id and is dropped by consumers. A notification that becomes due "in the
-past" because a late event moved a milestone is sent on the next tick (the clock looks back to
-the beginning, minus what already fired), not lost.
+past" because a late event moved a milestone is fired by `settle` at once, or on the next tick
+(the clock looks back to the beginning, minus what already fired), not lost.
 
 `fired` holds a handful of ids per case (at most two per deadline instance); it lives as long as
 the case's entry in the table.
@@ -76,3 +78,25 @@ def advance_clock(
         update={"watermark": until, "fired": (*clock.fired, *(item.id for item in new))}
     )
     return advanced, new
+
+
+def settle(
+    clock: PolicyClock, case: Case, rules: SlaRules
+) -> tuple[PolicyClock, list[SlaNotification]]:
+    """The notifications of `case` due by the clock's watermark that have not fired yet.
+
+    A late event can move a milestone so that a notification is due "in the past"; settling the
+    new case right after the event fires it without waiting for the next tick. A clock that has
+    not run yet has nothing due.
+    """
+    if clock.watermark is None:
+        return clock, []
+    already = set(clock.fired)
+    new = [
+        notification
+        for notification in due_notifications(case, rules, since=BEGINNING, until=clock.watermark)
+        if notification.id not in already
+    ]
+    if not new:
+        return clock, []
+    return clock.model_copy(update={"fired": (*clock.fired, *(item.id for item in new))}), new

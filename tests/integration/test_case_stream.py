@@ -29,8 +29,13 @@ pytestmark = pytest.mark.integration
 
 
 def worker(bootstrap: str, prefix: str, state_dir: Path, **env: str) -> HubWorker:
-    return HubWorker(bootstrap=bootstrap, topic_prefix=prefix, state_dir=state_dir,
-                     app_id=f"hub-{prefix}", extra_env=env)
+    return HubWorker(
+        bootstrap=bootstrap,
+        topic_prefix=prefix,
+        state_dir=state_dir,
+        app_id=f"hub-{prefix}",
+        extra_env=env,
+    )
 
 
 def get_json(port: int, path: str) -> tuple[int, Any]:
@@ -93,8 +98,11 @@ async def test_duplicate_delivery_changes_nothing(
         # Every webhook delivered twice, the second copy after everything else.
         await produce_payloads(bootstrap, topic_prefix, payloads + payloads)
         records = await read_until(bootstrap, f"{topic_prefix}cases", all_done(expected))
-        changes = await read_until(bootstrap, f"{topic_prefix}case.changes",
-                                   lambda found: len(found) >= sum(c.version for c in expected.values()))
+        changes = await read_until(
+            bootstrap,
+            f"{topic_prefix}case.changes",
+            lambda found: len(found) >= sum(c.version for c in expected.values()),
+        )
     latest = latest_cases(records)
     assert latest == expected
     assert all(case.version == expected[case.case_id].version for case in latest.values())
@@ -104,17 +112,39 @@ async def test_duplicate_delivery_changes_nothing(
 async def test_event_that_never_gets_its_link_expires_to_the_dead_letter_topic(
     bootstrap: str, topic_prefix: str, state_dir: Path
 ) -> None:
-    orphan = json.dumps({
-        "id": "evt_orphan_1", "object": "event", "api_version": "2024-06-20",
-        "created": 1767225600, "type": "refund.created", "livemode": False,
-        "data": {"object": {"id": "re_orphan_1", "object": "refund", "amount": 500,
-                            "currency": "eur", "charge": "ch_orphan_1", "created": 1767225600,
-                            "metadata": {}, "status": "succeeded"}},
-    }).encode()
-    with worker(bootstrap, topic_prefix, state_dir, HUB_PARKED_EVENT_TTL_SECONDS="2",
-                HUB_PARKED_CHECK_INTERVAL_SECONDS="0.5"):
+    orphan = json.dumps(
+        {
+            "id": "evt_orphan_1",
+            "object": "event",
+            "api_version": "2024-06-20",
+            "created": 1767225600,
+            "type": "refund.created",
+            "livemode": False,
+            "data": {
+                "object": {
+                    "id": "re_orphan_1",
+                    "object": "refund",
+                    "amount": 500,
+                    "currency": "eur",
+                    "charge": "ch_orphan_1",
+                    "created": 1767225600,
+                    "metadata": {},
+                    "status": "succeeded",
+                }
+            },
+        }
+    ).encode()
+    with worker(
+        bootstrap,
+        topic_prefix,
+        state_dir,
+        HUB_PARKED_EVENT_TTL_SECONDS="2",
+        HUB_PARKED_CHECK_INTERVAL_SECONDS="0.5",
+    ):
         await produce(bootstrap, f"{topic_prefix}raw.stripe", [(b"evt_orphan_1", orphan)])
-        dead = await read_until(bootstrap, f"{topic_prefix}dlq.cases", lambda found: len(found) >= 1)
+        dead = await read_until(
+            bootstrap, f"{topic_prefix}dlq.cases", lambda found: len(found) >= 1
+        )
     headers = {k: v.decode() for k, v in dead[0].headers}
     assert headers["dlq.error"] == "ParkedEventExpired"
     assert "payment:ch_orphan_1" in headers["dlq.reason"]
@@ -129,7 +159,9 @@ async def test_parked_event_is_applied_when_its_link_arrives_later(
     expected = expected_cases(stories)
     payloads = indexed(stories)
     # Refunds and return labels first: they name no order and must wait for their links.
-    waiting = [p for p in payloads if p[1].source in ("stripe",) or b"shipping_deliverable" in p[1].body]
+    waiting = [
+        p for p in payloads if p[1].source in ("stripe",) or b"shipping_deliverable" in p[1].body
+    ]
     rest = [p for p in payloads if p not in waiting]
     with worker(bootstrap, topic_prefix, state_dir):
         await produce_payloads(bootstrap, topic_prefix, waiting)

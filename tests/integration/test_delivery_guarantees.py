@@ -33,13 +33,19 @@ STORIES = 600  # about 3,300 raw records and as many canonical events
 
 
 def worker(bootstrap: str, prefix: str, state_dir: Path, port: int | None = None) -> HubWorker:
-    return HubWorker(bootstrap=bootstrap, topic_prefix=prefix, state_dir=state_dir,
-                     app_id=f"hub-{prefix}", web_port=port)
+    return HubWorker(
+        bootstrap=bootstrap,
+        topic_prefix=prefix,
+        state_dir=state_dir,
+        app_id=f"hub-{prefix}",
+        web_port=port,
+    )
 
 
 def some_done(expected: dict[str, Case], fraction: float):  # type: ignore[no-untyped-def]
     def done(records) -> bool:  # type: ignore[no-untyped-def]
         return len(latest_cases(records)) >= fraction * len(expected)
+
     return done
 
 
@@ -47,7 +53,9 @@ async def finish_and_check(bootstrap: str, prefix: str, expected: dict[str, Case
     records = await read_until(bootstrap, f"{prefix}cases", all_done(expected), timeout=420)
     latest = latest_cases(records)
     wrong = [case_id for case_id, case in expected.items() if latest.get(case_id) != case]
-    assert wrong == [], f"{len(wrong)} cases differ, e.g. {latest.get(wrong[0])} != {expected[wrong[0]]}"
+    assert wrong == [], (
+        f"{len(wrong)} cases differ, e.g. {latest.get(wrong[0])} != {expected[wrong[0]]}"
+    )
     assert conflicting_changes(await read_all(bootstrap, f"{prefix}case.changes")) == []
 
 
@@ -79,7 +87,9 @@ async def test_two_workers_share_partitions_and_one_is_killed(
         doomed = worker(bootstrap, topic_prefix, tmp_path / "b").start()
         try:
             await produce_payloads(bootstrap, topic_prefix, indexed(stories))
-            await read_until(bootstrap, f"{topic_prefix}cases", some_done(expected, 0.3), timeout=300)
+            await read_until(
+                bootstrap, f"{topic_prefix}cases", some_done(expected, 0.3), timeout=300
+            )
         finally:
             doomed.kill()
         await finish_and_check(bootstrap, topic_prefix, expected)

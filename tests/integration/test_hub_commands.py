@@ -28,8 +28,9 @@ def hub_env(state: Path) -> dict[str, str]:
 
 
 def run(env: dict[str, str], *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([HUB, *args], env=env, capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    return subprocess.run(
+        [HUB, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def test_kafka_up_status_down_leaves_no_process(tmp_path: Path) -> None:

@@ -53,11 +53,17 @@ async def test_raw_record_flows_through_a_worker_to_canonical_events(
     bootstrap: str, topic_prefix: str, state_dir: Path
 ) -> None:
     raw_topic = f"{topic_prefix}raw.stripe"
-    with HubWorker(bootstrap=bootstrap, topic_prefix=topic_prefix, state_dir=state_dir,
-                   app_id=f"hub-{topic_prefix}"):
+    with HubWorker(
+        bootstrap=bootstrap,
+        topic_prefix=topic_prefix,
+        state_dir=state_dir,
+        app_id=f"hub-{topic_prefix}",
+    ):
         headers = encode_headers(RawRecord("stripe", STRIPE_REFUND_JPY, RECEIVED_AT, "verified"))
         [(partition, offset)] = await produce(
-            bootstrap, raw_topic, [(b"evt_3PqRfnJpK2sLmN0a1bC2dE3f", STRIPE_REFUND_JPY)],
+            bootstrap,
+            raw_topic,
+            [(b"evt_3PqRfnJpK2sLmN0a1bC2dE3f", STRIPE_REFUND_JPY)],
             headers=headers,
         )
         records = await read_until(
@@ -74,7 +80,11 @@ async def test_raw_record_flows_through_a_worker_to_canonical_events(
     assert records[0].key == b"order:JP-1001"
     assert event.received_at == RECEIVED_AT
     assert event.raw is not None
-    assert (event.raw.topic, event.raw.partition, event.raw.offset) == (raw_topic, partition, offset)
+    assert (event.raw.topic, event.raw.partition, event.raw.offset) == (
+        raw_topic,
+        partition,
+        offset,
+    )
 
 
 async def test_unreadable_payload_is_dead_lettered_and_the_partition_moves_on(
@@ -82,10 +92,16 @@ async def test_unreadable_payload_is_dead_lettered_and_the_partition_moves_on(
 ) -> None:
     raw_topic = f"{topic_prefix}raw.stripe"
     garbage = b'{"id": "evt_broken", "type": "refund.created", "data": {"object": '
-    with HubWorker(bootstrap=bootstrap, topic_prefix=topic_prefix, state_dir=state_dir,
-                   app_id=f"hub-{topic_prefix}"):
+    with HubWorker(
+        bootstrap=bootstrap,
+        topic_prefix=topic_prefix,
+        state_dir=state_dir,
+        app_id=f"hub-{topic_prefix}",
+    ):
         # Same key, so the same partition: the good record queues behind the bad one.
-        await produce(bootstrap, raw_topic, [(b"same-key", garbage), (b"same-key", STRIPE_REFUND_JPY)])
+        await produce(
+            bootstrap, raw_topic, [(b"same-key", garbage), (b"same-key", STRIPE_REFUND_JPY)]
+        )
         dead = await read_until(
             bootstrap, f"{topic_prefix}dlq.normalize", lambda found: len(found) >= 1
         )
@@ -101,4 +117,6 @@ async def test_unreadable_payload_is_dead_lettered_and_the_partition_moves_on(
     assert fields["topic"] == raw_topic
     assert fields["offset"] == "0"
     assert "JSON" in fields["reason"]
-    assert CANONICAL_EVENT.validate_json(canonical[0].value).refund_id == "re_3PqRfnJpK2sLmN0a0XyZ1234"
+    assert (
+        CANONICAL_EVENT.validate_json(canonical[0].value).refund_id == "re_3PqRfnJpK2sLmN0a0XyZ1234"
+    )

@@ -83,7 +83,11 @@ def mismatches(expected: Any, actual: Any, path: str = "") -> list[str]:
     if isinstance(expected, list) and isinstance(actual, list):
         if len(expected) != len(actual):
             return [f"{path}: expected {len(expected)} items, got {len(actual)}: {actual}"]
-        return [p for i, (e, a) in enumerate(zip(expected, actual)) for p in mismatches(e, a, f"{path}[{i}]")]
+        return [
+            p
+            for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+            for p in mismatches(e, a, f"{path}[{i}]")
+        ]
     if isinstance(expected, str) and isinstance(actual, str) and _looks_like_time(expected):
         if _instant(expected) != _instant(actual) or _offset(expected) != _offset(actual):
             return [f"{path}: expected {expected}, got {actual}"]

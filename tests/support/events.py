@@ -54,8 +54,13 @@ def shipment_event(tracking: str, status: str, hours: float, **overrides: Any) -
         type="shipment.update",
         references=[f"tracking:{tracking}"],
         occurred_at=at(hours),
-        shipment=Shipment(carrier="USPS", tracking_number=tracking, status=status,  # type: ignore[arg-type]
-                          raw_status=status, raw_description=overrides.pop("description", None)),
+        shipment=Shipment(
+            carrier="USPS",
+            tracking_number=tracking,
+            status=status,  # type: ignore[arg-type]
+            raw_status=status,
+            raw_description=overrides.pop("description", None),
+        ),
         **overrides,
     )
 
@@ -66,7 +71,10 @@ def customs_event(tracking: str, status: str, hours: float, **overrides: Any) ->
         type="customs.update",
         references=[f"tracking:{tracking}"],
         occurred_at=at(hours),
-        customs=Customs(status=status, country=overrides.pop("country", "DE"),  # type: ignore[arg-type]
-                        duties=overrides.pop("duties", None)),
+        customs=Customs(
+            status=status,
+            country=overrides.pop("country", "DE"),  # type: ignore[arg-type]
+            duties=overrides.pop("duties", None),
+        ),
         **overrides,
     )

@@ -21,29 +21,37 @@ from tests.support.kafka import Record
 from translations.glossary import classify_reason
 
 
-
-
 def raw_record(payload: SamplePayload, index: int) -> RawRecord:
     """The raw record of a payload, received at a fixed time so every run is comparable."""
-    return RawRecord(payload.source, payload.body, RECEIVED_AT + timedelta(seconds=index),
-                     "verified", payload.headers)
+    return RawRecord(
+        payload.source,
+        payload.body,
+        RECEIVED_AT + timedelta(seconds=index),
+        "verified",
+        payload.headers,
+    )
 
 
 async def produce_payloads(
     bootstrap: str, prefix: str, ordered: Sequence[tuple[int, SamplePayload]]
 ) -> None:
     """Produce (index, payload) pairs in the given order; the index fixes its receive time."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-                                linger_ms=5)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+    )
     await producer.start()
     try:
         sends = []
         for index, payload in ordered:
             record = raw_record(payload, index)
-            sends.append(await producer.send(
-                f"{prefix}raw.{payload.source}", value=payload.body, key=payload.key,
-                headers=encode_headers(record),
-            ))
+            sends.append(
+                await producer.send(
+                    f"{prefix}raw.{payload.source}",
+                    value=payload.body,
+                    key=payload.key,
+                    headers=encode_headers(record),
+                )
+            )
         await asyncio.gather(*sends)
     finally:
         await producer.stop()
@@ -84,8 +92,9 @@ def expected_cases(stories: Sequence[CaseStory]) -> dict[str, Case]:
         ledger = None
         case = None
         for event in found:
-            change = apply_event(ledger, event, case_id=case_id, previous=case,
-                                 classify_reason=classify_reason)
+            change = apply_event(
+                ledger, event, case_id=case_id, previous=case, classify_reason=classify_reason
+            )
             if change is not None:
                 ledger, case = change.ledger, change.case
         if case is not None:
@@ -110,6 +119,7 @@ def all_done(expected: dict[str, Case]):  # type: ignore[no-untyped-def]
             case_id in latest and latest[case_id].version >= case.version
             for case_id, case in expected.items()
         )
+
     return done
 
 

@@ -1,4 +1,4 @@
-"""Hub workers as real processes (`hub worker`), for integration tests that kill and restart them."""
+"""Hub workers as real processes (`hub worker`) for integration tests that kill and restart them."""
 
 from __future__ import annotations
 
@@ -72,7 +72,9 @@ class HubWorker:
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
-                raise RuntimeError(f"worker exited with {self.process.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"worker exited with {self.process.returncode}:\n{self.log_tail()}"
+                )
             if self._healthy():
                 return
             time.sleep(0.2)

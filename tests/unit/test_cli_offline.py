@@ -38,8 +38,15 @@ def test_normalize_prints_canonical_events_as_json_lines() -> None:
 
 def test_normalize_reads_stdin_and_takes_headers() -> None:
     body = (FIXTURES / "shopify" / "orders-create-presentment-eur.json").read_bytes()
-    result = hub("normalize", "--source", "shopify", "-", "--header", "X-Shopify-Topic: orders/create",
-                 stdin=body)
+    result = hub(
+        "normalize",
+        "--source",
+        "shopify",
+        "-",
+        "--header",
+        "X-Shopify-Topic: orders/create",
+        stdin=body,
+    )
     assert result.returncode == 0, result.stderr
     [event] = [json.loads(line) for line in result.stdout.decode().splitlines()]
     assert event["type"] == "order.placed"
@@ -53,7 +60,9 @@ def test_normalize_reads_stdin_and_takes_headers() -> None:
         ("nosuch", b"{}", "unknown source"),
     ],
 )
-def test_rejected_payload_exits_2_with_a_one_line_reason(source: str, body: bytes, reason: str) -> None:
+def test_rejected_payload_exits_2_with_a_one_line_reason(
+    source: str, body: bytes, reason: str
+) -> None:
     result = hub("normalize", "--source", source, "-", stdin=body)
     assert result.returncode == 2
     message = result.stderr.decode().strip()
@@ -65,7 +74,17 @@ def test_schemas_export_writes_json_schemas(tmp_path: Path) -> None:
     result = hub("schemas", "export", str(tmp_path))
     assert result.returncode == 0, result.stderr
     names = {path.name for path in tmp_path.iterdir()}
-    assert {"canonical-event.v1.schema.json", "case.v1.schema.json", "money.v1.schema.json",
-            "hub-marketplace-protocol.v1.schema.json"} <= names
+    assert {
+        "canonical-event.v1.schema.json",
+        "case.v1.schema.json",
+        "money.v1.schema.json",
+        "hub-marketplace-protocol.v1.schema.json",
+    } <= names
     event_schema = json.loads((tmp_path / "canonical-event.v1.schema.json").read_text())
-    assert set(event_schema["required"]) >= {"event_id", "source", "type", "occurred_at", "case_key"}
+    assert set(event_schema["required"]) >= {
+        "event_id",
+        "source",
+        "type",
+        "occurred_at",
+        "case_key",
+    }

@@ -77,8 +77,9 @@ def test_truncated_payload_is_a_skippable_record_error(fixture) -> None:  # type
 _JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=20)
 _JSON = st.recursive(
     _JSON_SCALARS,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -112,7 +113,7 @@ def test_garbage_bytes_are_a_skippable_record_error(source: str, garbage: bytes)
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=FIXTURE_IDS)
 def test_wrong_types_in_a_real_payload_are_skippable(fixture) -> None:  # type: ignore[no-untyped-def]
-    """Every top-level field replaced by a value of another type: a record error or a valid parse."""
+    """Every top-level field given a value of another type: a record error or a valid parse."""
     connector = connector_for(fixture.source)
     document = json.loads(fixture.body)
     if not isinstance(document, dict):

@@ -11,8 +11,23 @@ from pydantic import ValidationError
 from schemas.money import Money, currency_exponent
 
 # ISO 4217 minor units, as published in the standard's list (not derived from the code).
-ISO_EXPONENTS = {"USD": 2, "EUR": 2, "JPY": 0, "KRW": 0, "CLP": 0, "VND": 0, "KWD": 3,
-                 "BHD": 3, "JOD": 3, "OMR": 3, "TND": 3, "CLF": 4, "BRL": 2, "CNY": 2, "SAR": 2}
+ISO_EXPONENTS = {
+    "USD": 2,
+    "EUR": 2,
+    "JPY": 0,
+    "KRW": 0,
+    "CLP": 0,
+    "VND": 0,
+    "KWD": 3,
+    "BHD": 3,
+    "JOD": 3,
+    "OMR": 3,
+    "TND": 3,
+    "CLF": 4,
+    "BRL": 2,
+    "CNY": 2,
+    "SAR": 2,
+}
 
 
 @pytest.mark.parametrize(("currency", "exponent"), sorted(ISO_EXPONENTS.items()))
@@ -32,14 +47,21 @@ def test_exponent_is_the_iso_4217_minor_unit(currency: str, exponent: int) -> No
         (10000, "CLF", Decimal("1.0000")),
     ],
 )
-def test_minor_units_convert_by_the_real_exponent(minor: int, currency: str, major: Decimal) -> None:
+def test_minor_units_convert_by_the_real_exponent(
+    minor: int, currency: str, major: Decimal
+) -> None:
     money = Money.from_minor_units(minor, currency)
     assert money.amount == major
     assert money.currency == currency.upper()
 
 
 @pytest.mark.parametrize(
-    "bad", [pytest.param(12.5, id="float"), pytest.param("12.5", id="fraction"), pytest.param(True, id="bool")]
+    "bad",
+    [
+        pytest.param(12.5, id="float"),
+        pytest.param("12.5", id="fraction"),
+        pytest.param(True, id="bool"),
+    ],
 )
 def test_minor_units_must_be_whole(bad: object) -> None:
     with pytest.raises(ValueError, match="integer"):
@@ -86,7 +108,10 @@ def test_finer_than_minor_unit_cannot_become_minor_units() -> None:
         Money(amount="1.5", currency="JPY").to_minor_units()
 
 
-@given(minor=st.integers(min_value=-(10**15), max_value=10**15), currency=st.sampled_from(sorted(ISO_EXPONENTS)))
+@given(
+    minor=st.integers(min_value=-(10**15), max_value=10**15),
+    currency=st.sampled_from(sorted(ISO_EXPONENTS)),
+)
 def test_minor_units_round_trip(minor: int, currency: str) -> None:
     money = Money.from_minor_units(minor, currency)
     assert money.to_minor_units() == minor

@@ -12,20 +12,33 @@ def test_state_follows_event_time_and_a_late_older_scan_is_kept_but_not_applied(
     out = shipment_event("TRK", "out_for_delivery", 20)
     delivered = shipment_event("TRK", "delivered", 30)
     # The in-transit scan reaches the hub last.
-    late_transit = transit.model_copy(update={"received_at": delivered.received_at + timedelta(hours=1)})
-    [state] = return_shipments("case-x", sorted([out, delivered, late_transit],
-                                                key=lambda e: e.occurred_at), ["TRK"])
+    late_transit = transit.model_copy(
+        update={"received_at": delivered.received_at + timedelta(hours=1)}
+    )
+    [state] = return_shipments(
+        "case-x", sorted([out, delivered, late_transit], key=lambda e: e.occurred_at), ["TRK"]
+    )
     assert state.status == "delivered_to_returns_center"
     assert [step.status for step in state.history] == [
-        "in_transit", "out_for_delivery", "delivered_to_returns_center"]
+        "in_transit",
+        "out_for_delivery",
+        "delivered_to_returns_center",
+    ]
     assert [step.late for step in state.history] == [True, False, False]
     assert state.updated_at == at(30)
 
 
 def test_delivered_then_refunded_is_inspected() -> None:
-    events = [shipment_event("TRK", "delivered", 30),
-              event_factory(type="refund.succeeded", order_id="1", occurred_at=at(40),
-                            money=money("10.00"), refund_id="r")]
+    events = [
+        shipment_event("TRK", "delivered", 30),
+        event_factory(
+            type="refund.succeeded",
+            order_id="1",
+            occurred_at=at(40),
+            money=money("10.00"),
+            refund_id="r",
+        ),
+    ]
     [state] = return_shipments("case-x", events, ["TRK"])
     assert state.status == "inspected"
 
@@ -49,7 +62,9 @@ def test_customs_per_direction_with_duties_and_refundability_fact() -> None:
         customs_event("TRK", "held", 30, country="CN"),
         customs_event("TRK", "released", 35, country="CN"),
     ]
-    states = {(s.tracking_number, s.direction): s for s in customs_states("case-x", events, ["TRK"])}
+    states = {
+        (s.tracking_number, s.direction): s for s in customs_states("case-x", events, ["TRK"])
+    }
     outbound = states[("OUT1", "outbound")]
     assert outbound.status == "duties_paid" and outbound.duties == money("23.40")
     assert outbound.duties_refundable is None

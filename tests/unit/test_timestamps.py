@@ -45,11 +45,23 @@ def test_naive_time_needs_a_zone() -> None:
     ("wall", "zone", "utc"),
     [
         # New York is UTC-5 in January and UTC-4 in July.
-        (datetime(2024, 1, 15, 10, 30), "America/New_York", datetime(2024, 1, 15, 15, 30, tzinfo=UTC)),
-        (datetime(2024, 7, 15, 10, 30), "America/New_York", datetime(2024, 7, 15, 14, 30, tzinfo=UTC)),
+        (
+            datetime(2024, 1, 15, 10, 30),
+            "America/New_York",
+            datetime(2024, 1, 15, 15, 30, tzinfo=UTC),
+        ),
+        (
+            datetime(2024, 7, 15, 10, 30),
+            "America/New_York",
+            datetime(2024, 7, 15, 14, 30, tzinfo=UTC),
+        ),
         (datetime(2024, 7, 15, 10, 30), "Europe/Berlin", datetime(2024, 7, 15, 8, 30, tzinfo=UTC)),
         (datetime(2024, 7, 15, 10, 30), "Asia/Shanghai", datetime(2024, 7, 15, 2, 30, tzinfo=UTC)),
-        (datetime(2024, 7, 15, 10, 30), "America/Sao_Paulo", datetime(2024, 7, 15, 13, 30, tzinfo=UTC)),
+        (
+            datetime(2024, 7, 15, 10, 30),
+            "America/Sao_Paulo",
+            datetime(2024, 7, 15, 13, 30, tzinfo=UTC),
+        ),
     ],
 )
 def test_naive_local_time_is_placed_in_its_zone(wall: datetime, zone: str, utc: datetime) -> None:
@@ -79,12 +91,26 @@ def test_epoch_seconds_are_utc() -> None:
     assert from_epoch_seconds(1234567890) == datetime(2009, 2, 13, 23, 31, 30, tzinfo=UTC)
 
 
-_ZONES = st.sampled_from(["UTC", "America/New_York", "Europe/London", "Asia/Tokyo",
-                          "Asia/Kolkata", "America/Sao_Paulo", "Australia/Lord_Howe", "Asia/Riyadh"])
+_ZONES = st.sampled_from(
+    [
+        "UTC",
+        "America/New_York",
+        "Europe/London",
+        "Asia/Tokyo",
+        "Asia/Kolkata",
+        "America/Sao_Paulo",
+        "Australia/Lord_Howe",
+        "Asia/Riyadh",
+    ]
+)
 
 
-@given(instant=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1),
-                            timezones=st.just(UTC)), zone=_ZONES)
+@given(
+    instant=st.datetimes(
+        min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC)
+    ),
+    zone=_ZONES,
+)
 def test_any_local_rendering_parses_back_to_the_same_instant(instant: datetime, zone: str) -> None:
     from zoneinfo import ZoneInfo
 
