@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
@@ -36,6 +37,42 @@ async def list_dead_letters(
 ) -> list[DeadLetterSummary]:
     """The most recent `limit` dead letters of a stage (all partitions)."""
     topic = TopicNames(settings.topic_prefix).name(f"dlq.{stage}")
+    found = []
+    for record in await _tail(settings, topic, limit):
+        fields = dlq_fields(list(record.headers))
+        found.append(
+            DeadLetterSummary(
+                partition=record.partition,
+                offset=record.offset,
+                stage=fields.get("stage", stage),
+                source=fields.get("source", "?"),
+                reason=fields.get("reason", "?"),
+                original=f"{fields.get('topic')}[{fields.get('partition')}]@{fields.get('offset')}",
+                size=len(record.value or b""),
+            )
+        )
+    return sorted(found, key=lambda s: (s.partition, s.offset))[-limit:]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRecord:
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+
+
+async def newest_records(settings: Settings, topic: str, *, limit: int = 10) -> list[TopicRecord]:
+    """The newest `limit` records of a hub topic, across its partitions."""
+    name = TopicNames(settings.topic_prefix).name(topic)
+    return [
+        TopicRecord(r.partition, r.offset, r.key, r.value or b"")
+        for r in await _tail(settings, name, limit)
+    ][-limit:]
+
+
+async def _tail(settings: Settings, topic: str, limit: int) -> list[Any]:
+    """The last `limit` records of every partition of `topic`."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False
     )
@@ -51,62 +88,12 @@ async def list_dead_letters(
         starts = await consumer.beginning_offsets(partitions)
         for tp in partitions:
             consumer.seek(tp, max(starts[tp], ends[tp] - limit))
-        found: list[DeadLetterSummary] = []
+        found: list[Any] = []
         while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
-                for record in records:
-                    fields = dlq_fields(list(record.headers))
-                    found.append(
-                        DeadLetterSummary(
-                            partition=record.partition,
-                            offset=record.offset,
-                            stage=fields.get("stage", stage),
-                            source=fields.get("source", "?"),
-                            reason=fields.get("reason", "?"),
-                            original=f"{fields.get('topic')}[{fields.get('partition')}]@{fields.get('offset')}",
-                            size=len(record.value or b""),
-                        )
-                    )
-        return sorted(found, key=lambda s: (s.partition, s.offset))[-limit:]
-    finally:
-        await consumer.stop()
-
-
-@dataclass(frozen=True, slots=True)
-class TopicRecord:
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes
-
-
-async def newest_records(settings: Settings, topic: str, *, limit: int = 10) -> list[TopicRecord]:
-    """The newest `limit` records of a hub topic, across its partitions."""
-    name = TopicNames(settings.topic_prefix).name(topic)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        partitions = [
-            TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())
-        ]
-        if not partitions:
-            return []
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        starts = await consumer.beginning_offsets(partitions)
-        for tp in partitions:
-            consumer.seek(tp, max(starts[tp], ends[tp] - limit))
-        found: list[TopicRecord] = []
-        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-            batch = await consumer.getmany(timeout_ms=500)
-            for records in batch.values():
-                found += [
-                    TopicRecord(r.partition, r.offset, r.key, r.value or b"") for r in records
-                ]
-        return found[-limit:]
+                found += records
+        return found
     finally:
         await consumer.stop()
 

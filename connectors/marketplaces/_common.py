@@ -9,24 +9,24 @@ stated one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from connectors.references import case_key_of, references
 from hub.errors import SkippableRecordError
 from schemas.events import (
     CanonicalEvent,
     EventType,
     Reference,
-    ReferenceKind,
     Source,
     make_event_id,
 )
 from schemas.timestamps import SourceTime, parse_iso
 
-CASE_KEY_PRIORITY: tuple[ReferenceKind, ...] = (
-    "order", "return", "payment", "dispute", "tracking", "refund",
-)
+# Shared with the other connector kinds; the short names are this package's vocabulary.
+refs = references
+case_key = case_key_of
 
 
 def id_text(value: object) -> str | None:
@@ -110,31 +110,6 @@ def first_time(*candidates: tuple[object, str]) -> SourceTime | None:
 def field_time(node: Mapping[str, Any], *fields: str) -> SourceTime | None:
     """The first present timestamp among `node`'s `fields`, in the order given."""
     return first_time(*((node.get(field), field) for field in fields))
-
-
-def refs(*pairs: tuple[ReferenceKind, str | None]) -> tuple[Reference, ...]:
-    """References from `(kind, value)` pairs, skipping absent values and duplicates, in order."""
-    seen: set[tuple[str, str]] = set()
-    found: list[Reference] = []
-    for kind, value in pairs:
-        if value is None or (kind, value) in seen:
-            continue
-        seen.add((kind, value))
-        found.append(Reference(kind=kind, value=value))
-    return tuple(found)
-
-
-def case_key(references: Sequence[Reference]) -> str:
-    """`kind:value` of the strongest reference.
-
-    Raises:
-        SkippableRecordError: the payload carries no identifier that names a case.
-    """
-    for kind in CASE_KEY_PRIORITY:
-        for reference in references:
-            if reference.kind == kind:
-                return str(reference)
-    raise SkippableRecordError("no order, return, payment, dispute or tracking id names the case")
 
 
 def primary_language(tag: str | None) -> str | None:

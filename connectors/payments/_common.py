@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from connectors.boundary import require
+from connectors.references import case_key_of as case_key_of
+from connectors.references import references as references
 from hub.errors import SkippableRecordError
 from schemas.events import (
     SOURCE_KINDS,
@@ -27,9 +29,6 @@ from schemas.events import (
 from schemas.money import Money
 from schemas.timestamps import SourceTime, from_epoch_seconds, parse_iso
 
-_CASE_KEY_PREFERENCE: tuple[ReferenceKind, ...] = (
-    "order", "return", "payment", "dispute", "tracking", "refund",
-)
 _LAST_EPOCH_SECOND = 253402300799  # 9999-12-31T23:59:59Z
 
 
@@ -115,31 +114,6 @@ def iso_time(value: Any, field: str) -> SourceTime:
         return parse_iso(text)
     except ValueError as exc:
         raise SkippableRecordError(f"field {field!r} is not a timestamp: {exc}") from exc
-
-
-def references(*pairs: tuple[ReferenceKind, str | None]) -> tuple[Reference, ...]:
-    """References from `(kind, value)` pairs in the given order, without blanks or repeats."""
-    seen: set[tuple[str, str]] = set()
-    found: list[Reference] = []
-    for kind, value in pairs:
-        if value is None or (kind, value) in seen:
-            continue
-        seen.add((kind, value))
-        found.append(Reference(kind=kind, value=value))
-    return tuple(found)
-
-
-def case_key_of(refs: tuple[Reference, ...]) -> str:
-    """`kind:value` of the strongest reference (order > return > payment > dispute > tracking).
-
-    Raises:
-        SkippableRecordError: the payload named nothing a case could be found by.
-    """
-    for kind in _CASE_KEY_PREFERENCE:
-        for ref in refs:
-            if ref.kind == kind:
-                return str(ref)
-    raise SkippableRecordError("no order, payment, refund or dispute id in the payload")
 
 
 def first_of(refs: tuple[Reference, ...], kind: ReferenceKind) -> str | None:
