@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     translation_retry_interval_seconds: float = Field(
         15.0, gt=0, description="how often pending translations are tried again"
     )
+    policy_settle_seconds: float = Field(
+        60.0, gt=0, description="a case is judged against its deadlines once quiet this long"
+    )
+    policy_dir: Path | None = Field(
+        None, description="directory of policy rule files (default: the shipped streams/policy)"
+    )
     policy_clock_interval_seconds: float = Field(
         30.0, gt=0, description="how often SLA deadlines are checked against the clock"
     )

@@ -31,6 +31,8 @@ def hub_topics(settings: Settings) -> dict[str, dict[str, str]]:
         names.case_changes,
         names.dlq_normalize,
         names.dlq_cases,
+        names.dlq_policy,
+        names.dlq_feeds,
     ):
         topics[name] = dict(durable)
     topics[names.cases] = {**durable, **_COMPACTED}

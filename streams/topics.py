@@ -33,6 +33,8 @@ POLICY_CLOCK = "policy.clock"
 CASE_POLICY = "case.policy"
 DLQ_NORMALIZE = "dlq.normalize"
 DLQ_CASES = "dlq.cases"
+DLQ_POLICY = "dlq.policy"
+DLQ_FEEDS = "dlq.feeds"
 
 
 def raw_topic(source: str) -> str:
@@ -102,6 +104,14 @@ class TopicNames:
     @property
     def dlq_cases(self) -> str:
         return self.name(DLQ_CASES)
+
+    @property
+    def dlq_policy(self) -> str:
+        return self.name(DLQ_POLICY)
+
+    @property
+    def dlq_feeds(self) -> str:
+        return self.name(DLQ_FEEDS)
 
     def source_of_raw(self, topic: str) -> str:
         """The source name of a raw topic of this deployment (`<prefix>raw.shopify` -> shopify)."""

@@ -1,7 +1,7 @@
 """The policy clock: firing every SLA warning and breach exactly once, surviving restarts.
 
-`advance_clock` and `settle` are the pure steps; `streams.policy.steps` folds them into the
-policy agent's state, and `streams.policy_stream` wires that agent:
+`advance_clock` is the pure step; `streams.policy.steps` folds it into the policy agent's
+state, and `streams.policy_stream` wires that agent:
 
 1. Ticks. A leader-only faust timer (`name="policy_clock"`) reads the wall clock, the only place
    time enters, and sends one tick to EVERY partition of `policy.clock` (explicit `partition=`),
@@ -15,20 +15,26 @@ policy agent's state, and `streams.policy_stream` wires that agent:
    returned `PolicyClock` in the changelogged table (a quiet tick writes nothing: the next one
    looks back from the beginning anyway). After a restart or rebalance the clock comes back
    from its changelog: nothing fires twice, nothing is lost.
-3. On a snapshot, the agent first advances the clock of the case AS IT WAS to the snapshot's
-   event time (`Case.updated_at`), then `settle`s the new case. A deadline that the event ends
-   without a "met" milestone (a customs release clears `customs_held_at`, a closed dispute
-   leaves status "disputed") thus still produces the breaches that were due before it, also in
-   a replay where no ticks are interleaved with the old events; and a late event that moves a
-   milestone so that a notification is already due fires it at once.
+3. A tick fires nothing for a case that changed less than a settle window ago (processing
+   time, `quiet_until`): events of one case come from several providers on several topics, and
+   a burst or a replay delivers them out of event-time order. Judging a deadline while the
+   answer that met it is still in flight would fire a false breach; a quiet case is judged on
+   everything known about it, whose milestones are a fold of its events in event-time order.
+4. On a snapshot, the agent stores the new case and moves the clock's watermark to the
+   snapshot's event time; it fires only for the deadline instances that the change ENDED
+   without a "met" milestone (present in the case as it was, absent now: a customs release
+   clears `customs_held_at`, a closed dispute leaves status "disputed", a new scan replaces
+   the scan-gap deadline), up to the instant the change happened. Those are gone by the next
+   tick, so they fire here, also in a replay where no ticks are interleaved with the old
+   events. Everything else waits for a tick.
 
 Why exactly once: notifications are pure functions of the case's event-time milestones
 (`due_notifications` over (a, b] and (b, c] equals (a, c]); `fired` remembers the ids sent for
 this case, and the ids are deterministic (`case_id:deadline:kind:due_at`), so a second tick, a
 tick on another worker after a rebalance, or a send retried after a crash before the table
 update gives the same id and is dropped by consumers. A notification that becomes due "in the
-past" because a late event moved a milestone is fired by `settle` at once, or on the next tick
-(the clock looks back to the beginning, minus what already fired), not lost.
+past" because a late event moved a milestone is fired by the next tick (the clock looks back to
+the beginning, minus what already fired), not lost.
 
 `fired` holds a handful of ids per case (at most two per deadline instance); it lives as long as
 the case's entry in the table.
@@ -79,24 +85,3 @@ def advance_clock(
     )
     return advanced, new
 
-
-def settle(
-    clock: PolicyClock, case: Case, rules: SlaRules
-) -> tuple[PolicyClock, list[SlaNotification]]:
-    """The notifications of `case` due by the clock's watermark that have not fired yet.
-
-    A late event can move a milestone so that a notification is due "in the past"; settling the
-    new case right after the event fires it without waiting for the next tick. A clock that has
-    not run yet has nothing due.
-    """
-    if clock.watermark is None:
-        return clock, []
-    already = set(clock.fired)
-    new = [
-        notification
-        for notification in due_notifications(case, rules, since=BEGINNING, until=clock.watermark)
-        if notification.id not in already
-    ]
-    if not new:
-        return clock, []
-    return clock.model_copy(update={"fired": (*clock.fired, *(item.id for item in new))}), new

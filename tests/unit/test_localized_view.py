@@ -24,7 +24,14 @@ from translations.catalogs import gettext
 from translations.labels import CASE_STATUS
 from translations.machine import TranslationResult
 from translations.regions import REGIONS, Region, region
-from translations.views import LocalizedCaseView, render_case
+from translations.views import (
+    AlertKind,
+    LocalizedCaseView,
+    SlaAlert,
+    describe_region,
+    render_case,
+    with_translation,
+)
 
 OPENED = datetime(2026, 3, 14, 12, 30, tzinfo=UTC)
 NOW = OPENED + timedelta(hours=3)
@@ -266,6 +273,65 @@ def test_render_is_pure_and_the_view_round_trips() -> None:
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         render_case(case_factory(), region("DE"), now=datetime(2026, 1, 1), translation=None)
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "label", "due"),
+    [
+        ("DE", "breach", "SLA überschritten", "14.03.2026, 14:30:00"),
+        ("JP", "warning", "期限が近づいています", "2026/03/14 22:30:00"),
+        ("SA", "breach", "تم تجاوز اتفاقية مستوى الخدمة", "١٤\u200f/٠٣\u200f/٢٠٢٦، ٤:٣٠:٠٠ م"),
+    ],
+)
+def test_sla_alert_is_localized(code: str, kind: AlertKind, label: str, due: str) -> None:
+    alert = SlaAlert(kind, "first_response", OPENED + timedelta(hours=1))
+    view = render(code, alert=alert)
+    assert view.alert is not None
+    assert (view.alert.kind, view.alert.deadline, view.alert.label) == (
+        kind, "first_response", label)
+    assert view.alert.due.formatted == due
+    assert render(code).alert is None
+
+
+def test_naive_alert_time_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        render("DE", alert=SlaAlert("breach", "x", datetime(2026, 1, 1)))
+
+
+def test_with_translation_replaces_only_the_reason() -> None:
+    case = case_factory(reason_text=REASON, reason_language="de",
+                        requested=Money(amount="10", currency="EUR"))
+    pending = render("US", case)
+    assert pending.reason is not None and pending.reason.state == "pending"
+    translation = TranslationResult(
+        state="translated", original=MASKED, text="Too small, call [phone]",
+        source_language="de", target_language="en")
+    updated = with_translation(pending, translation, region("US"))
+    assert updated.reason is not None
+    assert (updated.reason.state, updated.reason.translated, updated.reason.state_label) == (
+        "translated", "Too small, call [phone]", "Machine translation")
+    assert updated.model_dump(exclude={"reason"}) == pending.model_dump(exclude={"reason"})
+    with pytest.raises(ValueError, match="another region"):
+        with_translation(pending, translation, region("DE"))
+
+
+@pytest.mark.parametrize(
+    ("code", "intl", "direction", "title", "requested"),
+    [
+        ("DE", "de-DE-u-nu-latn", "ltr", "Support-Konsole", "Beantragt"),
+        ("SA", "ar-SA-u-nu-arab", "rtl", "وحدة تحكم الدعم", "تم تقديم الطلب"),
+        ("CN", "zh-Hans-CN-u-nu-latn", "ltr", "客服控制台", "已申请"),
+    ],
+)
+def test_describe_region_for_the_console(
+    code: str, intl: str, direction: str, title: str, requested: str
+) -> None:
+    described = describe_region(region(code))
+    assert (described.intl_locale, described.direction) == (intl, direction)
+    assert described.labels["title"] == title
+    assert described.status_labels["requested"] == requested
+    assert set(described.status_labels) == set(CASE_STATUS)
+    assert "%(count)s" in described.labels["cases_shown"]
 
 
 # --- hub feed render -------------------------------------------------------------------------

@@ -1,0 +1,720 @@
+"""Localized regional case feeds: every case change, rendered for each region that serves it.
+
+    case.changes --feeds--> feed.<region>   compacted, keyed by case_id: LocalizedCaseView JSON
+                      \\---> dlq.feeds       original bytes, reason in headers
+    timer feed_translation_retry (every worker, its own partitions of case.changes):
+                 pending translations -> feed.<region> (same case version, state translated)
+    every worker: FeedHub follows ALL partitions of every feed.<region> (as the read model does):
+                 latest view per (region, case_id), fan-out to live subscribers, and the
+                 translation memory
+
+Per record the agent routes the case to its regions (`translations.regions.routes_for`),
+translates the reason text once per target language with a `ResilientTranslator` that makes ONE
+attempt (so a slow provider costs a record at most one timeout, an open circuit nothing),
+renders the `LocalizedCaseView` with the case's SLA deadline and alert (from the read model's
+`case.policy` document and from `sla.warning` / `sla.breach` records of the policy agent),
+masks personal data (the renderer does), and sends one record per region. The stream never
+waits for a translation: a pending one is published with the original text marked "translation
+pending" and retried by the timer, with backoff and the shared circuit breaker, every
+`translation_retry_interval_seconds` (the breaker's reset time too); the answer goes out as an
+update of the same case version.
+
+Translation memory: the translators' memory is filled by the FeedHub from the translated views
+it follows, so it is durable (the compacted feed topics), shared by every worker, and survives
+restarts and rebalances; in process it is a bounded LRU. Pending retries survive restarts the
+same way: the retry timer adopts the pending views of the feeds whose case partition this
+worker owns.
+
+No exception leaves the agent: an unreadable record, or a region that cannot be rendered, goes
+to `dlq.feeds` with its reason and the original bytes (the other regions are still published).
+Sends are awaited but their delivery futures are not (faust flushes before it commits).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from hub.errors import SkippableRecordError
+from hub.settings import Settings
+from schemas.case import CASE, RETURN_SHIPMENT, Case, ReturnShipment
+from streams.case_stream import partition_of
+from streams.dead_letters import DeadLetter, as_header_pairs
+from streams.read_model import ReadModel
+from streams.topics import TopicNames, dlq_topic
+from translations.glossary import primary_language
+from translations.machine import (
+    AUTO,
+    CircuitBreaker,
+    InMemoryTranslationMemory,
+    MemoryKey,
+    ResilientTranslator,
+    TranslationResult,
+    Translator,
+    translator_from_settings,
+)
+from translations.regions import REGIONS, Region, RegionsConfig
+from translations.views import AlertKind, LocalizedCaseView, SlaAlert, render_case, with_translation
+
+log = logging.getLogger("streams.feeds")
+
+AGENT_NAME = "feeds"
+RETRY_TIMER_NAME = "feed_translation_retry"
+DLQ_STAGE = "feeds"
+SLA_EVENT_TYPES: Mapping[str, AlertKind] = {"sla.warning": "warning", "sla.breach": "breach"}
+"""Event types of the policy agent's records on `case.changes`, and the alert each one shows."""
+RETRIES_PER_TICK = 200
+"""At most this many pending translations are tried per retry tick."""
+MEMORY_ENTRIES = 50_000
+SUBSCRIBER_QUEUE = 256
+"""Updates a live subscriber may lag behind before it is dropped (it then reconnects)."""
+
+
+class FeedRecordError(SkippableRecordError):
+    """A `case.changes` record the feed agent cannot read: dead-lettered with its reason."""
+
+
+class ChangeRecord(BaseModel):
+    """A `case.changes` record as the feed agent reads it.
+
+    Lenient on purpose (extra fields ignored): the case builder's `CaseChangeRecord` and the
+    policy agent's SLA records (which may carry a `notification`) are both read.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    case_id: str
+    version: int
+    event_id: str = ""
+    event_type: str = ""
+    case: Case
+    notification: dict[str, Any] | None = None
+
+
+CHANGE_RECORD = TypeAdapter(ChangeRecord)
+
+
+class _PolicyDeadline(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: str
+    due_at: AwareDatetime
+    warn_at: AwareDatetime | None = None
+    met_at: AwareDatetime | None = None
+
+
+class _PolicyDocument(BaseModel):
+    """The part of a `case.policy` assessment the feeds show (read leniently)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    deadlines: list[_PolicyDeadline] = []
+
+
+def decode_change(raw: bytes | None) -> ChangeRecord:
+    """Read one `case.changes` record.
+
+    Raises:
+        FeedRecordError: the value is missing, not JSON, or not a case change record.
+    """
+    if raw is None:
+        raise FeedRecordError("the record has no value", source="case.changes")
+    try:
+        change = CHANGE_RECORD.validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "record"
+        raise FeedRecordError(f"not a case change record: {where}: {first['msg']}",
+                              source="case.changes") from exc
+    if change.case.case_id != change.case_id:
+        raise FeedRecordError(
+            f"case_id {change.case_id!r} differs from the case's {change.case.case_id!r}",
+            source="case.changes",
+        )
+    return change
+
+
+def sla_highlights(
+    change: ChangeRecord, policy: Mapping[str, Any] | None, now: datetime
+) -> tuple[datetime | None, SlaAlert | None]:
+    """The deadline to show (earliest one not met) and the SLA alert to highlight, if any.
+
+    The alert is the policy agent's notification when the record is one (`sla.warning` /
+    `sla.breach`); otherwise a deadline of the policy document that is past due (breach) or past
+    its warning time (warning) at `now`. A policy document that cannot be read is ignored.
+    """
+    deadlines: list[_PolicyDeadline] = []
+    if policy is not None:
+        try:
+            deadlines = _PolicyDocument.model_validate(policy).deadlines
+        except ValidationError as exc:
+            log.warning("unreadable policy of %s ignored: %s", change.case_id, exc.errors()[0])
+    open_ones = sorted((d for d in deadlines if d.met_at is None), key=lambda d: d.due_at)
+    shown = open_ones[0].due_at if open_ones else None
+    kind = SLA_EVENT_TYPES.get(change.event_type)
+    if kind is not None:
+        return shown, _notified_alert(change, kind, open_ones, now)
+    for deadline in open_ones:
+        if deadline.due_at <= now:
+            return shown, SlaAlert("breach", deadline.name, deadline.due_at)
+    for deadline in open_ones:
+        if deadline.warn_at is not None and deadline.warn_at <= now:
+            return shown, SlaAlert("warning", deadline.name, deadline.due_at)
+    return shown, None
+
+
+def _notified_alert(
+    change: ChangeRecord, kind: AlertKind, open_ones: list[_PolicyDeadline], now: datetime
+) -> SlaAlert:
+    """The alert of a policy record: its notification, else its id, else the policy document."""
+    notification = change.notification or {}
+    name, due = notification.get("deadline"), notification.get("due_at")
+    if not (isinstance(name, str) and isinstance(due, str)):
+        # Notification ids are `case_id:deadline:kind:due_at` (streams.policy.sla).
+        parts = change.event_id.removeprefix(f"{change.case_id}:").split(":", 2)
+        if len(parts) == 3 and parts[1] == kind:
+            name, due = parts[0], parts[2]
+    if isinstance(name, str) and isinstance(due, str):
+        try:
+            due_at = datetime.fromisoformat(due.replace("Z", "+00:00"))
+        except ValueError:
+            due_at = None
+        if due_at is not None and due_at.tzinfo is not None:
+            return SlaAlert(kind, name, due_at)
+    if open_ones:
+        return SlaAlert(kind, open_ones[0].name, open_ones[0].due_at)
+    return SlaAlert(kind, "sla", now)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedUpdate:
+    """One view to publish on one region's feed."""
+
+    region: Region
+    view: LocalizedCaseView
+
+    @property
+    def key(self) -> bytes:
+        return self.view.case_id.encode()
+
+    @property
+    def value(self) -> bytes:
+        return self.view.model_dump_json().encode()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """The latest view of one case on one region's feed, as the FeedHub keeps it."""
+
+    value: bytes
+    version: int
+    status: str
+    updated_at: str
+    pending: bool
+
+
+class Subscription:
+    """A live subscriber's bounded queue of view updates (JSON bytes); None means it ended."""
+
+    def __init__(self, hub: FeedHub, region: str, maxsize: int) -> None:
+        self.region = region
+        self.dropped = False
+        self._hub = hub
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize + 1)
+        self._maxsize = maxsize
+        self._ended = False
+
+    def offer(self, value: bytes) -> None:
+        """Queue an update; a subscriber that lags `maxsize` updates behind is dropped."""
+        if self._ended:
+            return
+        if self._queue.qsize() >= self._maxsize:
+            self.dropped = True
+            log.warning("slow feed subscriber on %s dropped", self.region)
+            self.end()
+            return
+        self._queue.put_nowait(value)
+
+    def end(self) -> None:
+        """End the subscription: what is still queued is discarded, the reader gets None."""
+        if self._ended:
+            return
+        self._ended = True
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(None)
+        self._hub._unsubscribe(self)  # noqa: SLF001 - the hub's own bookkeeping
+
+    async def get(self, timeout: float) -> bytes | None:
+        """The next update; None when the subscription ended.
+
+        Raises:
+            TimeoutError: nothing arrived within `timeout` seconds.
+        """
+        return await asyncio.wait_for(self._queue.get(), timeout)
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.end()
+
+
+class FeedHub:
+    """Latest view per (region, case_id) of every feed topic, with live subscribers.
+
+    Fed by `follow_feeds` on every worker; versions never go back (a replayed older view is
+    ignored, the same version replaces: a translation arriving later). Translated views teach
+    the translation memory.
+    """
+
+    def __init__(
+        self,
+        topics: Mapping[str, str],
+        *,
+        memory: InMemoryTranslationMemory | None = None,
+        queue_size: int = SUBSCRIBER_QUEUE,
+    ) -> None:
+        self.topics = dict(topics)
+        """region code -> feed topic name"""
+        self.memory = memory if memory is not None else InMemoryTranslationMemory(MEMORY_ENTRIES)
+        self.caught_up = asyncio.Event()
+        self._regions_by_topic = {topic: region for region, topic in self.topics.items()}
+        self._views: dict[str, dict[str, FeedEntry]] = {region: {} for region in self.topics}
+        self._subscribers: dict[str, set[Subscription]] = {region: set() for region in self.topics}
+        self._queue_size = queue_size
+
+    def apply(self, topic: str, key: bytes | None, value: bytes | None) -> None:
+        """Take one record of a feed topic (a tombstone removes the case)."""
+        region = self._regions_by_topic.get(topic)
+        if region is None or key is None:
+            return
+        case_id = key.decode()
+        views = self._views[region]
+        if value is None:
+            if views.pop(case_id, None) is not None:
+                self._publish(region, json.dumps({"case_id": case_id, "removed": True}).encode())
+            return
+        try:
+            document = json.loads(value)
+            entry = FeedEntry(
+                value=value, version=int(document["version"]), status=str(document["status"]),
+                updated_at=str((document.get("updated") or {}).get("utc") or ""),
+                pending=(document.get("reason") or {}).get("state") == "pending",
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            log.warning("unreadable view of %s on %s skipped", case_id, topic)
+            return
+        previous = views.get(case_id)
+        if previous is not None and previous.version > entry.version:
+            return  # an older version replayed after a rebalance: keep the newer one
+        views[case_id] = entry
+        self._learn(document)
+        self._publish(region, value)
+
+    def _learn(self, document: dict[str, Any]) -> None:
+        reason = document.get("reason") or {}
+        target = primary_language(document.get("locale"))
+        if reason.get("state") == "translated" and reason.get("translated") and target:
+            key = MemoryKey.of(reason["original"], reason.get("language") or AUTO, target)
+            self.memory.put(key, reason["translated"])
+
+    def _publish(self, region: str, value: bytes) -> None:
+        for subscription in list(self._subscribers[region]):
+            subscription.offer(value)
+
+    def views(self, region: str, *, status: str | None = None) -> list[bytes]:
+        """The latest views of a region's feed, most recently updated first."""
+        entries = [entry for entry in self._views.get(region, {}).values()
+                   if status is None or entry.status == status]
+        entries.sort(key=lambda entry: entry.updated_at, reverse=True)
+        return [entry.value for entry in entries]
+
+    def latest(self, region: str, case_id: str) -> FeedEntry | None:
+        """The latest view of a case on a region's feed."""
+        return self._views.get(region, {}).get(case_id)
+
+    def pending(self) -> Iterable[tuple[str, str, FeedEntry]]:
+        """(region, case_id, entry) of every view whose translation is pending."""
+        for region, views in self._views.items():
+            for case_id, entry in views.items():
+                if entry.pending:
+                    yield region, case_id, entry
+
+    def subscribe(self, region: str) -> Subscription:
+        """A new live subscription to a region's updates (use it as a context manager)."""
+        subscription = Subscription(self, region, self._queue_size)
+        self._subscribers[region].add(subscription)
+        return subscription
+
+    def subscriber_count(self, region: str) -> int:
+        return len(self._subscribers.get(region, ()))
+
+    def _unsubscribe(self, subscription: Subscription) -> None:
+        self._subscribers.get(subscription.region, set()).discard(subscription)
+
+    def close(self) -> None:
+        """End every subscription (the web server is shutting down)."""
+        for subscriptions in self._subscribers.values():
+            for subscription in list(subscriptions):
+                subscription.end()
+
+
+async def follow_feeds(hub: FeedHub, bootstrap_servers: str) -> None:
+    """Read every feed topic from the beginning, then keep up with them, until cancelled."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False,
+                                metadata_max_age_ms=5000)
+    await consumer.start()
+    try:
+        partitions = await _partitions(consumer, list(hub.topics.values()))
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        while True:
+            batch = await consumer.getmany(timeout_ms=500, max_records=5000)
+            for records in batch.values():
+                for record in records:
+                    hub.apply(record.topic, record.key, record.value)
+            if not hub.caught_up.is_set():
+                positions = [await consumer.position(tp) for tp in partitions]
+                if all(pos >= ends[tp] for pos, tp in zip(positions, partitions, strict=True)):
+                    hub.caught_up.set()
+                    log.info("feeds caught up: %d topics", len(hub.topics))
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
+    for _ in range(100):
+        found = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        if {tp.topic for tp in found} == set(topics):
+            return found
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - topics may be new
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"topics {topics} do not exist")
+
+
+Key = tuple[str, str]
+"""(region code, case_id)"""
+
+
+class FeedPublisher:
+    """Renders the views of case changes and the updates of pending translations; no Kafka.
+
+    `translator` serves the stream (one attempt), `retry_translator` the retry timer (bounded
+    retries with backoff); both share memory and circuit breaker.
+    """
+
+    def __init__(
+        self,
+        *,
+        translator: ResilientTranslator,
+        retry_translator: ResilientTranslator,
+        read_model: ReadModel,
+        hub: FeedHub,
+        regions: RegionsConfig = REGIONS,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.translator = translator
+        self.retry_translator = retry_translator
+        self.read_model = read_model
+        self.hub = hub
+        self.regions = regions
+        self.clock = clock
+        self.pending: dict[Key, LocalizedCaseView] = {}
+        """Views published with a pending translation, to retry (this worker's cases)."""
+        self._settled: dict[Key, int] = {}
+        # case version of keys whose pending view this worker replaced, while the feed still
+        # shows the pending one (the update is on its way back through the broker)
+
+    async def views_for(self, change: ChangeRecord) -> tuple[list[FeedUpdate], list[str]]:
+        """The views of a case change for every region it routes to, and per-region failures."""
+        case = self._newest(change)
+        now = self.clock()
+        deadline, alert = sla_highlights(change, self.read_model.policy(case.case_id), now)
+        shipment = self._return_shipment(case)
+        regions = self.regions.routes_for(case)
+        translations = await self._translate(case, {region.language for region in regions})
+        updates: list[FeedUpdate] = []
+        failures: list[str] = []
+        for region in regions:
+            try:
+                view = render_case(case, region, now=now,
+                                   translation=translations.get(region.language),
+                                   return_shipment=shipment, deadline=deadline, alert=alert)
+            except Exception as exc:  # noqa: BLE001 - one region's failure spares the others
+                log.exception("cannot render %s for %s", case.case_id, region.code)
+                failures.append(f"{region.code}: {type(exc).__name__}: {exc}")
+                continue
+            self._track(region.code, view)
+            updates.append(FeedUpdate(region, view))
+        return updates, failures
+
+    def _newest(self, change: ChangeRecord) -> Case:
+        """The record's case; for an SLA record, the read model's if it is newer."""
+        if change.event_type not in SLA_EVENT_TYPES:
+            return change.case
+        stored = self.read_model.case(change.case_id)
+        if stored is not None and stored.get("version", 0) > change.case.version:
+            try:
+                return CASE.validate_python(stored)
+            except ValidationError:
+                log.warning("unreadable case %s in the read model", change.case_id)
+        return change.case
+
+    def _return_shipment(self, case: Case) -> ReturnShipment | None:
+        if not case.return_tracking_numbers:
+            return None
+        document = self.read_model.shipment(case.return_tracking_numbers[-1])
+        if not document or not document.get("return_shipping"):
+            return None
+        try:
+            return RETURN_SHIPMENT.validate_python(document["return_shipping"])
+        except ValidationError:
+            return None
+
+    async def _translate(self, case: Case, languages: set[str]) -> dict[str, TranslationResult]:
+        if not case.reason_text:
+            return {}
+        text = case.reason_text
+        ordered = sorted(languages)
+        results = await asyncio.gather(
+            *(self.translator.translate(text, source=case.reason_language, target=language)
+              for language in ordered),
+            return_exceptions=True,
+        )
+        found: dict[str, TranslationResult] = {}
+        for language, result in zip(ordered, results, strict=True):
+            if isinstance(result, TranslationResult):
+                found[language] = result
+            elif isinstance(result, Exception):
+                # Never expected (the translator maps its errors); shown as pending.
+                log.error("translator raised for %s: %r", case.case_id, result)
+        return found
+
+    def _track(self, region: str, view: LocalizedCaseView) -> None:
+        key = (region, view.case_id)
+        if view.reason is not None and view.reason.state == "pending":
+            self.pending[key] = view
+            self._settled.pop(key, None)
+        else:
+            self.pending.pop(key, None)
+            self._settled[key] = view.version
+
+    async def retry_pending(
+        self, owns: Callable[[str], bool], *, limit: int = RETRIES_PER_TICK
+    ) -> list[FeedUpdate]:
+        """Try the pending translations of the cases this worker owns again.
+
+        Returns the updated views of those the provider answered; each keeps its case version
+        and everything else it was rendered with. Stops early while the circuit is open.
+        """
+        self._adopt(owns)
+        updates: list[FeedUpdate] = []
+        for key, view in list(self.pending.items())[:limit]:
+            region_code, case_id = key
+            latest = self.hub.latest(region_code, case_id)
+            if not owns(case_id) or (latest is not None and latest.version > view.version):
+                self.pending.pop(key, None)  # moved to another worker, or superseded
+                continue
+            if self.retry_translator.breaker.state == "open":
+                break
+            region = self.regions.region(region_code)
+            assert view.reason is not None
+            result = await self.retry_translator.translate(
+                view.reason.original, source=view.reason.language, target=region.language
+            )
+            if result.state == "pending" or self.pending.get(key) is not view:
+                continue  # still down, or the stream published a newer view meanwhile
+            updated = with_translation(view, result, region)
+            self._track(region_code, updated)
+            updates.append(FeedUpdate(region, updated))
+        return updates
+
+    def _adopt(self, owns: Callable[[str], bool]) -> None:
+        """Take over pending views of owned cases found on the feeds (after a restart or a
+        rebalance); forget settled keys the feeds no longer show as pending."""
+        still_pending: set[Key] = set()
+        for region, case_id, entry in self.hub.pending():
+            key = (region, case_id)
+            still_pending.add(key)
+            if key in self.pending or self._settled.get(key, -1) >= entry.version:
+                continue
+            if not owns(case_id):
+                continue
+            try:
+                self.pending[key] = LocalizedCaseView.model_validate_json(entry.value)
+            except ValidationError:
+                log.warning("unreadable pending view of %s on %s", case_id, region)
+        for key in [key for key in self._settled if key not in still_pending]:
+            del self._settled[key]
+
+
+def build_translators(
+    settings: Settings,
+    memory: InMemoryTranslationMemory,
+    *,
+    provider: Translator | None = None,
+    breaker: CircuitBreaker | None = None,
+) -> tuple[ResilientTranslator, ResilientTranslator]:
+    """The stream's translator (one attempt) and the retry timer's (bounded retries), sharing
+    memory and a circuit breaker that half-opens once per retry interval. `provider` and
+    `breaker` replace the configured ones (tests).
+
+    Raises:
+        ConfigurationError: the provider lacks its URL or key.
+    """
+    if provider is None:
+        provider = translator_from_settings(settings)
+    if breaker is None:
+        breaker = CircuitBreaker(reset_timeout=settings.translation_retry_interval_seconds)
+    timeout = settings.translation_timeout_seconds
+    inline = ResilientTranslator(provider, memory=memory, breaker=breaker, timeout=timeout,
+                                 retries=0)
+    retrying = ResilientTranslator(provider, memory=memory, breaker=breaker, timeout=timeout)
+    return inline, retrying
+
+
+@dataclass(frozen=True, slots=True)
+class Feeds:
+    """What `register_feeds` declared: the FeedHub the web views serve from, the publisher,
+    and one run of the retry timer's body (tests call it with their own `owns`)."""
+
+    hub: FeedHub
+    publisher: FeedPublisher
+    retry_once: Callable[[Callable[[str], bool] | None], Awaitable[int]]
+
+
+def register_feeds(
+    app: Any,
+    settings: Settings,
+    topics: TopicNames,
+    read_model: ReadModel,
+    *,
+    regions: RegionsConfig = REGIONS,
+    provider: Translator | None = None,
+    breaker: CircuitBreaker | None = None,
+) -> Feeds:
+    """Declare the feed agent, its retry timer and the feed follower on `app`.
+
+    Pass `feeds.hub` of the result to `hub.web.feeds.register_feed_views`. `provider` and
+    `breaker` replace the configured translation provider and circuit breaker (tests).
+
+    Raises:
+        ConfigurationError: the translation provider lacks its URL or key.
+    """
+
+    def raw_topic(name: str) -> Any:
+        return app.topic(name, value_serializer="raw", key_serializer="raw",
+                         partitions=settings.partitions)
+
+    changes = raw_topic(topics.case_changes)
+    feed_out = {region.code: raw_topic(topics.feed(region.code)) for region in regions.regions}
+    dead_letters = raw_topic(topics.name(dlq_topic(DLQ_STAGE)))
+    feed_hub = FeedHub({region.code: topics.feed(region.code) for region in regions.regions})
+    inline, retrying = build_translators(settings, feed_hub.memory, provider=provider,
+                                         breaker=breaker)
+    publisher = FeedPublisher(translator=inline, retry_translator=retrying,
+                              read_model=read_model, hub=feed_hub, regions=regions)
+
+    async def send(update: FeedUpdate) -> None:
+        # Awaiting send() queues the record; faust flushes the producer before it commits.
+        await feed_out[update.region.code].send(key=update.key, value=update.value)
+
+    async def dead_letter(message: Any, reason: str, error: str) -> None:
+        try:
+            letter = DeadLetter(
+                stage=DLQ_STAGE, source="case.changes", reason=reason, error=error,
+                topic=message.topic, partition=message.partition, offset=message.offset,
+                failed_at=datetime.now(UTC), key=message.key, value=message.value or b"",
+                original_headers=as_header_pairs(message.headers),
+            )
+            log.warning("dead letter from %s[%s]@%s: %s", message.topic, message.partition,
+                        message.offset, reason)
+            await dead_letters.send(key=letter.key, value=letter.value, headers=letter.headers())
+        except Exception:  # noqa: BLE001 - never let the agent die on its way out
+            log.exception("could not dead-letter %s[%s]@%s", message.topic, message.partition,
+                          message.offset)
+
+    async def feeds(stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                updates, failures = await publisher.views_for(decode_change(message.value))
+                for update in updates:
+                    await send(update)
+                if failures:
+                    await dead_letter(message, "cannot render for " + "; ".join(failures),
+                                      "FeedRenderError")
+            except FeedRecordError as exc:
+                await dead_letter(message, exc.reason, type(exc).__name__)
+            except Exception as exc:  # noqa: BLE001 - route every failure, never lose a record
+                log.exception("feed agent failed on %s[%s]@%s", message.topic,
+                              message.partition, message.offset)
+                await dead_letter(message, f"cannot publish feeds: {exc}", type(exc).__name__)
+
+    def owned_partitions() -> set[int]:
+        consumer = app.consumer
+        return {tp.partition for tp in consumer.assignment() if tp.topic == topics.case_changes}
+
+    async def retry_once(owns: Callable[[str], bool] | None = None) -> int:
+        if owns is None:
+            owned = owned_partitions()
+
+            def owns(case_id: str) -> bool:
+                return partition_of(case_id.encode(), settings.partitions) in owned
+
+        updates = await publisher.retry_pending(owns)
+        for update in updates:
+            await send(update)
+        if updates:
+            log.info("published %d translations that were pending", len(updates))
+        return len(updates)
+
+    async def retry_translations() -> None:
+        try:
+            await retry_once()
+        except Exception:  # noqa: BLE001 - the next tick tries again
+            log.exception("pending translations could not be retried")
+
+    async def follow_feed_topics() -> None:
+        try:
+            await dead_letters.maybe_declare()
+        except Exception:  # noqa: BLE001 - the broker may create it on first use
+            log.exception("could not declare %s", dead_letters.get_topic_name())
+        await follow_feeds(feed_hub, settings.bootstrap_servers)
+
+    # faust's decorators are untyped: applied as calls, so the functions keep their types.
+    app.agent(changes, name=AGENT_NAME)(feeds)
+    app.timer(interval=settings.translation_retry_interval_seconds,
+              name=RETRY_TIMER_NAME)(retry_translations)
+    app.task(follow_feed_topics)
+    return Feeds(hub=feed_hub, publisher=publisher, retry_once=retry_once)
+
+
+__all__ = [
+    "AGENT_NAME",
+    "ChangeRecord",
+    "FeedHub",
+    "FeedPublisher",
+    "FeedRecordError",
+    "FeedUpdate",
+    "Feeds",
+    "Subscription",
+    "decode_change",
+    "follow_feeds",
+    "register_feeds",
+    "sla_highlights",
+]
