@@ -8,8 +8,8 @@ import faust
 
 from hub.settings import Settings
 from hub.web.feeds import register_feed_views
-from hub.web.metrics import register_metrics
 from hub.web.health import register_health_view
+from hub.web.metrics import register_metrics
 from hub.web.queries import register_query_views
 from streams.case_stream import register_case_stream
 from streams.feeds import register_feeds
