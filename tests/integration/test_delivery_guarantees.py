@@ -29,7 +29,7 @@ from tests.support.workers import HubWorker
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
-STORIES = 600  # about 3,300 raw records and as many canonical events
+STORIES = 300  # about 2,000 raw records and 3,200 canonical events
 
 
 def worker(bootstrap: str, prefix: str, state_dir: Path, port: int | None = None) -> HubWorker:
