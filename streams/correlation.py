@@ -84,6 +84,7 @@ class ReferenceState(BaseModel):
     case_id: str | None = None
     parked: tuple[ParkedEvent, ...] = ()
     released: tuple[ParkedEvent, ...] = ()
+    released_via: str | None = Field(None, description="the link message that released them")
     expired: tuple[ParkedEvent, ...] = ()
     expired_by_tick: UtcDatetime | None = None
 
@@ -160,11 +161,14 @@ def resolve(
             )
             return Resolution(state=None)
         newly = tuple(ParkedEvent(parked_at=now, event=p.event) for p in current.parked)
-        # A repeated link re-sends what was released before: its first sends may be lost.
-        outgoing = [p.event for p in (*current.released, *newly)]
+        # The same link message again is a replay after a crash: re-send what it released, as
+        # its first sends may be lost. Other events repeating a known link re-send nothing.
+        replayed = current.released if current.released_via == message.via_event else ()
+        outgoing = [p.event for p in (*replayed, *newly)]
         updated = ReferenceState(
             case_id=message.case_id,
-            released=(*current.released, *newly),
+            released=newly or current.released,
+            released_via=message.via_event if newly else current.released_via,
             expired=current.expired,
             expired_by_tick=current.expired_by_tick,
         )
@@ -205,6 +209,7 @@ def expire(
         case_id=state.case_id,
         parked=kept,
         released=released,
+        released_via=state.released_via if released else None,
         expired=expired,
         expired_by_tick=tick if expired else None,
     )

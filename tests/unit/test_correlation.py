@@ -52,9 +52,12 @@ def test_parked_event_is_released_when_the_link_arrives_and_chains_its_reference
     assert released.state is not None and released.state.case_id == CASE
     assert released.state.parked == ()
     assert [(link.reference, link.case_id) for link in released.links] == [("refund:re_1", CASE)]
-    # The same link again (a replay after a crash): the release is sent again, state unchanged.
+    # The same link message again (a replay after a crash): the release is sent again.
     again = resolve(released.state, link, now=at(2))
     assert again.to_cases == [(CASE, refund)] and again.state is None
+    # The same link learnt from another event: nothing to send again.
+    other = link.model_copy(update={"via_event": "e2"})
+    assert resolve(released.state, other, now=at(2)).to_cases == []
     # A later tick empties the outbox once it is old enough.
     emptied = expire(
         released.state, tick=at(3), ttl=timedelta(hours=9), keep_outbox=timedelta(hours=1)
