@@ -7,7 +7,7 @@ test:  ## set up, then run every test tier against a real broker the tests start
 	./scripts/bootstrap && .venv/bin/python -m pytest
 
 bench:  ## set up, then run the benchmarks (never part of the tests)
-	./scripts/bootstrap && .venv/bin/python -m bench
+	./scripts/bootstrap && .venv/bin/python -m pip install -q -e ".[bench]" && .venv/bin/python -m bench
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/mypy
