@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from hub.errors import SkippableRecordError
@@ -48,7 +47,7 @@ from hub.settings import Settings
 from schemas.case import CASE, RETURN_SHIPMENT, Case, ReturnShipment
 from streams.case_stream import partition_of
 from streams.dead_letters import DeadLetter, as_header_pairs
-from streams.read_model import ReadModel
+from streams.read_model import ReadModel, follow_topics
 from streams.topics import TopicNames, dlq_topic
 from translations.glossary import primary_language
 from translations.machine import (
@@ -370,40 +369,7 @@ class FeedHub:
 
 async def follow_feeds(hub: FeedHub, bootstrap_servers: str) -> None:
     """Read every feed topic from the beginning, then keep up with them, until cancelled."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False,
-                                metadata_max_age_ms=5000)
-    await consumer.start()
-    try:
-        partitions = await _partitions(consumer, list(hub.topics.values()))
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        while True:
-            batch = await consumer.getmany(timeout_ms=500, max_records=5000)
-            for records in batch.values():
-                for record in records:
-                    hub.apply(record.topic, record.key, record.value)
-            if not hub.caught_up.is_set():
-                positions = [await consumer.position(tp) for tp in partitions]
-                if all(pos >= ends[tp] for pos, tp in zip(positions, partitions, strict=True)):
-                    hub.caught_up.set()
-                    log.info("feeds caught up: %d topics", len(hub.topics))
-    finally:
-        await consumer.stop()
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
-    for _ in range(100):
-        found = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        if {tp.topic for tp in found} == set(topics):
-            return found
-        await consumer._client.force_metadata_update()  # noqa: SLF001 - topics may be new
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"topics {topics} do not exist")
+    await follow_topics(hub, list(hub.topics.values()), bootstrap_servers, what="feeds")
 
 
 Key = tuple[str, str]

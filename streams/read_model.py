@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -84,14 +84,30 @@ class ReadModel:
         return json.loads(value) if value is not None else None
 
 
+class Follower(Protocol):
+    """What `follow_topics` feeds: every record in order, and a flag once it has caught up."""
+
+    caught_up: asyncio.Event
+
+    def apply(self, topic: str, key: bytes | None, value: bytes | None) -> None: ...
+
+
 async def follow(model: ReadModel, bootstrap_servers: str) -> None:
-    """Read both topics from the beginning, then keep up with them, until cancelled."""
+    """Read the read model's topics from the beginning, then keep up, until cancelled."""
+    await follow_topics(model, model.topics, bootstrap_servers, what="read model")
+
+
+async def follow_topics(
+    follower: Follower, topics: list[str], bootstrap_servers: str, *, what: str
+) -> None:
+    """Every partition of `topics` from the beginning into `follower`, then live, until
+    cancelled; `follower.caught_up` is set once the end offsets seen at start are reached."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers, enable_auto_commit=False, metadata_max_age_ms=5000
     )
     await consumer.start()
     try:
-        partitions = await _partitions(consumer, model.topics)
+        partitions = await _partitions(consumer, topics)
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
@@ -99,16 +115,12 @@ async def follow(model: ReadModel, bootstrap_servers: str) -> None:
             batch = await consumer.getmany(timeout_ms=500, max_records=5000)
             for records in batch.values():
                 for record in records:
-                    model.apply(record.topic, record.key, record.value)
-            if not model.caught_up.is_set():
+                    follower.apply(record.topic, record.key, record.value)
+            if not follower.caught_up.is_set():
                 positions = [await consumer.position(tp) for tp in partitions]
                 if all(pos >= ends[tp] for pos, tp in zip(positions, partitions, strict=True)):
-                    model.caught_up.set()
-                    log.info(
-                        "read model caught up: %d cases, %d shipments",
-                        len(model.cases),
-                        len(model.shipments),
-                    )
+                    follower.caught_up.set()
+                    log.info("%s caught up on %d topics", what, len(topics))
     finally:
         await consumer.stop()
 
