@@ -222,6 +222,8 @@ class Session:
 
     def close(self) -> None:
         self.broker.stop()
+        # The broker's data (inputs and outputs of every trial) is not needed after the run.
+        shutil.rmtree(self.broker.data_dir, ignore_errors=True)
 
 
 async def profile_hub(session: Session, seconds: int) -> None:

@@ -30,8 +30,8 @@ PEER_REQUIREMENT = "quixstreams>=3.28,<3.29"
 DESCRIPTIONS = {
     "B0": "aiokafka consume -> produce of the same bytes (physical limit)",
     "B1": "B0 + the hub's normalize_record + canonical JSON (parsing and validation cost)",
-    "H": "the hub as shipped: `hub worker` (normalize -> route/resolve -> case builder -> "
-         "cases, case.changes, shipments, policy.clock; read model)",
+    "H": "the hub as shipped: `hub worker`, every agent of hub/app.py (normalize, route, "
+         "resolve, build_cases, policy, feeds) and the read model",
     "Q": "Quix Streams (librdkafka) running the same normalize_record (peer)",
 }
 
