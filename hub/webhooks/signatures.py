@@ -745,12 +745,20 @@ def verify_dhl(
     tolerance: timedelta,
 ) -> Verdict:
     """DHL push: header `dhl-api-key` equal to a configured key."""
-    provided = headers.get(DHL_API_KEY_HEADER)
+    rejected = _header_credential_rejected(headers, DHL_API_KEY_HEADER, secrets)
+    return rejected or _accept(_body_key(body))
+
+
+def _header_credential_rejected(
+    headers: Mapping[str, str], header: str, secrets: Sequence[str]
+) -> Verdict | None:
+    """The rejection when `header` is missing or matches no secret; None when it matches."""
+    provided = headers.get(header)
     if not provided:
-        return _reject("missing_signature", f"no {DHL_API_KEY_HEADER} header")
+        return _reject("missing_signature", f"no {header} header")
     if not _credential_ok(provided, secrets):
-        return _reject("bad_signature", f"{DHL_API_KEY_HEADER} matches no configured key")
-    return _accept(_body_key(body))
+        return _reject("bad_signature", f"{header} matches no configured secret")
+    return None
 
 
 def verify_amazon(
@@ -762,11 +770,9 @@ def verify_amazon(
     tolerance: timedelta,
 ) -> Verdict:
     """Amazon via the operator's SQS relay: header `x-hub-relay-token` equal to a secret."""
-    provided = headers.get(AMAZON_RELAY_HEADER)
-    if not provided:
-        return _reject("missing_signature", f"no {AMAZON_RELAY_HEADER} header")
-    if not _credential_ok(provided, secrets):
-        return _reject("bad_signature", f"{AMAZON_RELAY_HEADER} matches no configured secret")
+    rejected = _header_credential_rejected(headers, AMAZON_RELAY_HEADER, secrets)
+    if rejected is not None:
+        return rejected
     document = _json(body)
     notification_id = _field(document, "NotificationMetadata", "NotificationId") or _field(
         document, "notificationMetadata", "notificationId"
