@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import shutil
@@ -274,10 +275,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, a few minutes")
     parser.add_argument("--variants", default="B0,B1,Q,H", help="comma-separated subset")
     parser.add_argument("--skip", default="", help="stages to skip: latency,scaling,profile")
+    parser.add_argument("--profile-seconds", type=int, default=None,
+                        help="py-spy the hub for this long (default: the plan's; 0 = skip)")
     parser.add_argument("--no-results", action="store_true",
                         help="do not rewrite bench/RESULTS.md")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
+    if args.profile_seconds is not None:
+        plan = dataclasses.replace(plan, profile_seconds=args.profile_seconds)
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if "Q" in variants and not ensure_peer_venv():

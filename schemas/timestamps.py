@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, PlainSerializer
+from pydantic import AfterValidator, WithJsonSchema
 
 
 def _require_aware_utc(value: datetime) -> datetime:
@@ -31,7 +31,12 @@ def format_utc(value: datetime) -> str:
 UtcDatetime = Annotated[
     datetime,
     AfterValidator(_require_aware_utc),
-    PlainSerializer(format_utc, return_type=str, when_used="json"),
+    # No serializer of ours: pydantic's own writes a UTC datetime exactly as `format_utc` does
+    # (`...Z`, microseconds only when present), without a Python call per timestamp. That holds
+    # because validation stored the value in UTC; a value put in by `model_copy(update=...)`
+    # skips validation and must already be UTC. The exported serialization schema stays what it
+    # was when a `str` serializer produced it.
+    WithJsonSchema({"type": "string"}, mode="serialization"),
 ]
 """A timezone-aware instant, normalized to UTC and serialized as `...Z`."""
 

@@ -6,6 +6,10 @@
                                   dlq.cases (events whose reference never got linked)
     events.by_case --build_cases--> cases (compacted), case.changes, shipments (compacted)
 
+The case builder takes its input in short batches (`BUILD_BATCH_SECONDS`) and applies each
+case's events of a batch as one change: one new Case version, one `case.changes` record
+listing the events, one snapshot for the policy and the feeds, instead of one per event.
+
 Agents are thin: decode, call the pure functions of `streams.correlation` / `streams.cases`,
 send. Delivery is at-least-once: faust flushes the producer before committing input offsets,
 and every state change is idempotent. When a worker dies after its local store took a change
@@ -23,17 +27,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka.partitioner import murmur2
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub.settings import Settings
 from schemas.case import CASE, Case, CustomsState, ReturnShipment
 from schemas.events import CANONICAL_EVENT, CanonicalEvent
+from streams.batching import by_key, handling
 from streams.cases import (
     CASE_LEDGER,
     CaseChange,
     CaseLedger,
     ReasonClassifier,
-    apply_event,
+    apply_events,
     fold_case,
     replay_change,
 )
@@ -50,11 +55,19 @@ from streams.correlation import (
     route,
 )
 from streams.dead_letters import DeadLetter, as_header_pairs
+from streams.recent import RecentMap
 from streams.topics import TopicNames
 
 log = logging.getLogger("streams.cases")
 
 TICK_KEY = b"\x00tick"
+# The case builder applies what arrives within BUILD_BATCH_SECONDS (at most BUILD_BATCH_MAX
+# events) per case as one change: a carrier payload of 7 scans makes one case version, not 7,
+# and so one policy step and one feed render downstream.
+BUILD_BATCH_MAX = 500
+BUILD_BATCH_SECONDS = 0.01
+LATEST_CASES_KEPT = 20_000
+LINKS_REMEMBERED = 100_000
 # How long released and expired events stay in the resolver's outbox (well beyond a commit).
 OUTBOX_KEEP = timedelta(seconds=60)
 _SHIPPING_TYPES = frozenset(
@@ -69,14 +82,24 @@ _SHIPPING_TYPES = frozenset(
 
 
 class CaseChangeRecord(BaseModel):
-    """One record of `case.changes`: which event changed which fields, and the case after it."""
+    """One record of `case.changes`: which events changed which fields, and the case after them.
+
+    A version always names the same case state. After a crash, a replayed change can be
+    published again with its events grouped differently (other `event_ids` and
+    `changed_fields` for the same version and state): consumers keep the first per version.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     case_id: str
     version: int
-    event_id: str
-    event_type: str
+    event_id: str = Field(description="the last event the change applied")
+    event_type: str = Field(description="the type of `event_id`")
+    event_ids: list[str] = Field(
+        default_factory=list,
+        description="every event the change applied, in the order applied (one case version "
+        "per change, however many events)",
+    )
     changed_fields: list[str]
     case: Case
 
@@ -187,6 +210,11 @@ def register_case_stream(
     async def send_link(link: LinkMessage) -> None:
         await references.send(key=link.reference.encode(), value=REFERENCE_MESSAGE.dump_json(link))
 
+    # Links this worker's router has sent (reference -> case id): most events of a case repeat
+    # the same references, and the resolver needs each link once. A link forgotten here (a
+    # restart, a rebalance, eviction) is just sent again; the resolver ignores a known link.
+    links_sent: RecentMap[str, str] = RecentMap(LINKS_REMEMBERED)
+
     @app.agent(canonical, name="route")
     async def route_events(stream: Any) -> None:
         async for event in stream.events():
@@ -194,9 +222,13 @@ def register_case_stream(
                 canonical_event = CANONICAL_EVENT.validate_json(event.message.value)
                 routed = route(canonical_event)
                 if routed.case_id is not None:
-                    await send_to_case(routed.case_id, canonical_event)
+                    # The canonical bytes as they are: re-serializing the event gives the same.
+                    await by_case.send(key=routed.case_id.encode(), value=event.message.value)
                     for link in routed.links:
+                        if links_sent.get(link.reference) == link.case_id:
+                            continue
                         await send_link(link)
+                        links_sent.put(link.reference, link.case_id)
                 elif routed.pending is not None:
                     await references.send(
                         key=routed.pending.reference.encode(),
@@ -281,72 +313,121 @@ def register_case_stream(
         except Exception:  # noqa: BLE001 - the next tick tries again
             log.exception("could not send expiry ticks")
 
+    # The last Case built per case id, with the ledger version it belongs to: the `previous`
+    # of the next change without folding the ledger again.
+    latest_cases: RecentMap[str, tuple[int, Case | None]] = RecentMap(LATEST_CASES_KEPT)
+
     @app.agent(by_case, name="build_cases")
     async def build_cases(stream: Any) -> None:
-        async for event in stream.events():
+        async for batch in stream.take_events(BUILD_BATCH_MAX, within=BUILD_BATCH_SECONDS):
+            for key, events in by_key(batch).items():
+                with handling(events[-1]):
+                    await _build_case(key, events)
+
+    async def _build_case(key: bytes, events: list[Any]) -> None:
+        """Apply one case's events of a batch as one change; when that fails, one at a time,
+        so only the event that cannot be applied is dead-lettered."""
+        decoded: list[tuple[Any, CanonicalEvent]] = []
+        for event in events:
             try:
-                await _build(event)
+                decoded.append((event, CANONICAL_EVENT.validate_json(event.message.value)))
             except Exception as exc:  # noqa: BLE001
-                log.exception(
-                    "case builder failed on %s[%d]@%d",
-                    event.message.topic,
-                    event.message.partition,
-                    event.message.offset,
-                )
                 await dead_letter(
                     event, f"cannot apply to case: {exc}", type(exc).__name__, "cases"
                 )
+        if not decoded:
+            return
+        failures: list[tuple[Any, Exception]] = []
+        try:
+            await _build(key, [canonical for _, canonical in decoded])
+        except Exception as batch_error:  # noqa: BLE001 - retried one by one below
+            if len(decoded) == 1:
+                failures.append((decoded[0][0], batch_error))
+            else:
+                log.warning("case %r: a batch of %d failed, applying one by one", key, len(decoded))
+                for event, canonical in decoded:
+                    try:
+                        await _build(key, [canonical])
+                    except Exception as single:  # noqa: BLE001
+                        failures.append((event, single))
+        for event, error in failures:
+            message = event.message
+            log.error(
+                "case builder failed on %s[%d]@%d",
+                message.topic,
+                message.partition,
+                message.offset,
+                exc_info=error,
+            )
+            await dead_letter(
+                event, f"cannot apply to case: {error}", type(error).__name__, "cases"
+            )
 
-    async def _build(event: Any) -> None:
-        key: bytes = event.message.key
+    async def _build(key: bytes, events: list[CanonicalEvent]) -> None:
         case_id = key.decode()
-        canonical_event = CANONICAL_EVENT.validate_json(event.message.value)
         stored = ledgers.get(key)
         ledger = CASE_LEDGER.validate_json(stored) if stored else None
-        if ledger is not None and ledger.has(canonical_event.event_id):
-            await _republish(ledger, canonical_event)
-            # The same state again: the changelog holds it even if a crash lost the first
-            # changelog write after the local store had it.
-            ledgers[key] = stored
-            return
-        previous = fold_case(ledger, classify_reason=classify_reason) if ledger else None
-        change = apply_event(
-            ledger,
-            canonical_event,
-            case_id=case_id,
-            previous=previous,
-            classify_reason=classify_reason,
+        if ledger is not None:
+            replayed = [event for event in events if ledger.has(event.event_id)]
+            if replayed:
+                await _republish(ledger, replayed)
+                # The same state again: the changelog holds it even if a crash lost the first
+                # changelog write after the local store had it.
+                ledgers[key] = stored
+        previous = None
+        if ledger is not None:
+            cached = latest_cases.get(case_id)
+            if cached is not None and cached[0] == ledger.version:
+                previous = cached[1]
+            else:
+                previous = fold_case(ledger, classify_reason=classify_reason)
+        change = apply_events(
+            ledger, events, case_id=case_id, previous=previous, classify_reason=classify_reason
         )
         if change is None:
             return
-        await _publish(change, canonical_event, latest=change.case)
+        await _publish(change, latest=change.case)
         ledgers[key] = CASE_LEDGER.dump_json(change.ledger)
+        latest_cases.put(case_id, (change.ledger.version, change.case))
 
-    async def _republish(ledger: CaseLedger, duplicate: CanonicalEvent) -> None:
-        """Send again what applying `duplicate` sent: a crash may have lost it after the state
-        was stored. `cases` gets the latest case, never an older version."""
-        change = replay_change(ledger, duplicate.event_id, classify_reason=classify_reason)
+    async def _republish(ledger: CaseLedger, duplicates: list[CanonicalEvent]) -> None:
+        """Send again what the changes that applied `duplicates` sent: a crash may have lost
+        it after the state was stored. `cases` gets the latest case, never an older version."""
+        spans = sorted(
+            {ledger.change_span(ledger.applied.index(event.event_id) + 1) for event in duplicates}
+        )
+        for _, end in spans:
+            change = replay_change(
+                ledger, ledger.applied[end - 1], classify_reason=classify_reason
+            )
+            await _publish(change, latest=None)
         latest = fold_case(ledger, classify_reason=classify_reason)
-        await _publish(change, duplicate, latest=latest)
+        latest_cases.put(ledger.case_id, (ledger.version, latest))
+        await _publish_latest(latest)
 
-    async def _publish(change: CaseChange, cause: CanonicalEvent, *, latest: Case | None) -> None:
+    async def _publish_latest(latest: Case | None) -> None:
         if latest is not None:
             snapshot = CASE.dump_json(latest)
             await cases_out.send(key=latest.case_id.encode(), value=snapshot)
             await policy_clock_out.send(key=latest.case_id.encode(), value=snapshot)
+
+    async def _publish(change: CaseChange, *, latest: Case | None) -> None:
+        await _publish_latest(latest)
+        cause = change.events[-1]
         if change.case is not None:
             record = CaseChangeRecord(
                 case_id=change.case.case_id,
                 version=change.case.version,
                 event_id=cause.event_id,
                 event_type=cause.type,
+                event_ids=[event.event_id for event in change.events],
                 changed_fields=change.changed_fields,
                 case=change.case,
             )
             await changes_out.send(
                 key=change.case.case_id.encode(), value=record.model_dump_json().encode()
             )
-        if cause.type not in _SHIPPING_TYPES:
+        if not any(event.type in _SHIPPING_TYPES for event in change.events):
             return
         for shipment_record in _shipment_records(change):
             if shipment_record.return_shipping is not None:

@@ -11,7 +11,7 @@ One case per order: returns, refunds and disputes of an order are one case (`cas
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -78,9 +78,29 @@ class CaseLedger(BaseModel):
     events: tuple[CanonicalEvent, ...] = ()
     applied: tuple[str, ...] = Field((), description="event ids in the order they were applied")
     published: bool = Field(False, description="a Case has been emitted for this ledger")
+    change_ends: tuple[int, ...] = Field(
+        (),
+        description="the version each published change ended at; empty: one change per event",
+    )
 
     def has(self, event_id: str) -> bool:
         return event_id in self.applied
+
+    def change_span(self, position: int) -> tuple[int, int]:
+        """(versions before, after) the change that applied the `position`-th event (1-based)."""
+        start = 0
+        for end in self.change_ends:
+            if end >= position:
+                return start, end
+            start = end
+        return position - 1, position
+
+    def ends_so_far(self) -> tuple[int, ...]:
+        """`change_ends` written out for every version (a ledger of one change per event has
+        none stored)."""
+        if self.change_ends or not self.version:
+            return self.change_ends
+        return tuple(range(1, self.version + 1))
 
 
 CASE_LEDGER = TypeAdapter(CaseLedger)
@@ -88,13 +108,15 @@ CASE_LEDGER = TypeAdapter(CaseLedger)
 
 @dataclass(frozen=True, slots=True)
 class CaseChange:
-    """What one applied event changed; `case` is None while the order has no after-sales yet."""
+    """What applying some events changed; `case` is None while the order has no after-sales
+    yet. `events` are the ones this change applied, in the order they were applied."""
 
     ledger: CaseLedger
     case: Case | None
     shipments: list[ReturnShipment] = field(default_factory=list)
     customs: list[CustomsState] = field(default_factory=list)
     changed_fields: list[str] = field(default_factory=list)
+    events: tuple[CanonicalEvent, ...] = ()
 
 
 def event_order(event: CanonicalEvent) -> tuple[datetime, str]:
@@ -110,50 +132,74 @@ def apply_event(
     classify_reason: ReasonClassifier | None = None,
 ) -> CaseChange | None:
     """Add one event to a case. None when the event was already applied (a duplicate)."""
+    return apply_events(
+        ledger, (event,), case_id=case_id, previous=previous, classify_reason=classify_reason
+    )
+
+
+def apply_events(
+    ledger: CaseLedger | None,
+    events: Sequence[CanonicalEvent],
+    *,
+    case_id: str,
+    previous: Case | None = None,
+    classify_reason: ReasonClassifier | None = None,
+) -> CaseChange | None:
+    """Add events to a case as one change (one new Case, however many events). Events already
+    applied are skipped; None when nothing is new. `previous` is the case before the change
+    (for `changed_fields`); the Case does not depend on how events are grouped into changes."""
     current = ledger or CaseLedger(case_id=case_id)
-    if current.has(event.event_id):
+    known = set(current.applied)
+    fresh: list[CanonicalEvent] = []
+    for event in events:
+        if event.event_id not in known:
+            known.add(event.event_id)
+            fresh.append(event)
+    if not fresh:
         return None
-    events = tuple(sorted((*current.events, event), key=event_order))
+    version = current.version + len(fresh)
     updated = CaseLedger(
         case_id=case_id,
-        version=current.version + 1,
-        events=events,
-        applied=(*current.applied, event.event_id),
+        version=version,
+        events=tuple(sorted((*current.events, *fresh), key=event_order)),
+        applied=(*current.applied, *(event.event_id for event in fresh)),
         published=current.published,
+        change_ends=(*current.ends_so_far(), version),
     )
-    case = fold_case(updated, classify_reason=classify_reason)
+    case, shipments, customs = _fold(updated, classify_reason)
     if case is not None and not updated.published:
         updated = updated.model_copy(update={"published": True})
     return CaseChange(
         ledger=updated,
         case=case,
-        shipments=return_shipments(case_id, events, _return_tracking_numbers(events)),
-        customs=customs_states(case_id, events, _return_tracking_numbers(events)),
+        shipments=shipments,
+        customs=customs,
         changed_fields=_changed_fields(previous, case),
+        events=tuple(fresh),
     )
 
 
 def replay_change(
     ledger: CaseLedger, event_id: str, *, classify_reason: ReasonClassifier | None = None
 ) -> CaseChange:
-    """The change that applying `event_id` made, rebuilt exactly from the ledger.
+    """The change that applied `event_id`, rebuilt exactly from the ledger.
 
     A worker that dies after its state reached the store but before its outputs reached the
     broker sees the event again as a duplicate; republishing this change makes the outputs
     at-least-once without applying anything twice.
     """
-    position = ledger.applied.index(event_id) + 1
-    before = _prefix(ledger, position - 1)
-    after = _prefix(ledger, position)
-    previous = fold_case(before, classify_reason=classify_reason) if before.applied else None
-    change = apply_event(
-        before if before.applied else None,
-        next(e for e in ledger.events if e.event_id == event_id),
+    start, end = ledger.change_span(ledger.applied.index(event_id) + 1)
+    before = _prefix(ledger, start)
+    previous = fold_case(before, classify_reason=classify_reason) if start else None
+    by_id = {event.event_id: event for event in ledger.events}
+    change = apply_events(
+        before if start else None,
+        [by_id[applied] for applied in ledger.applied[start:end]],
         case_id=ledger.case_id,
         previous=previous,
         classify_reason=classify_reason,
     )
-    assert change is not None and change.ledger.applied == after.applied
+    assert change is not None and change.ledger.applied == ledger.applied[:end]
     return change
 
 
@@ -164,6 +210,7 @@ def _prefix(ledger: CaseLedger, count: int) -> CaseLedger:
         version=count,
         events=tuple(e for e in ledger.events if e.event_id in kept),
         applied=ledger.applied[:count],
+        change_ends=tuple(end for end in ledger.ends_so_far() if end <= count),
     )
 
 
@@ -171,20 +218,29 @@ def fold_case(
     ledger: CaseLedger, *, classify_reason: ReasonClassifier | None = None
 ) -> Case | None:
     """The Case of a ledger, or None when nothing after-sales has happened on the order yet."""
+    return _fold(ledger, classify_reason)[0]
+
+
+def _fold(
+    ledger: CaseLedger, classify_reason: ReasonClassifier | None
+) -> tuple[Case | None, list[ReturnShipment], list[CustomsState]]:
+    """The Case with the return shipments and customs states it was built from."""
     events = ledger.events
+    return_numbers = _return_tracking_numbers(events)
+    shipments = return_shipments(ledger.case_id, events, return_numbers)
+    customs = customs_states(ledger.case_id, events, return_numbers)
     if not any(event.type in OPENING_TYPES for event in events):
-        return None
+        return None, shipments, customs
     state = _Fold()
     for event in events:
         state.apply(event)
-    return_numbers = _return_tracking_numbers(events)
     shipments = return_shipments(ledger.case_id, events, return_numbers)
     customs = customs_states(ledger.case_id, events, return_numbers)
     reason_code = state.reason_code
     if reason_code in (None, "other") and state.reason_text and classify_reason is not None:
         reason_code = classify_reason(state.reason_text, state.reason_language) or reason_code
     status: CaseStatus = "disputed" if state.open_disputes else state.status
-    return Case(
+    case = Case(
         case_id=ledger.case_id,
         order_id=state.order_id,
         marketplace=state.marketplace,
@@ -209,6 +265,7 @@ def fold_case(
         updated_at=events[-1].occurred_at,
         milestones=CaseMilestones(**state.milestones),
     )
+    return case, shipments, customs
 
 
 class _Fold:

@@ -456,11 +456,18 @@ class FeedPublisher:
             return {}
         text = case.reason_text
         ordered = sorted(languages)
-        results = await asyncio.gather(
-            *(self.translator.translate(text, source=case.reason_language, target=language)
-              for language in ordered),
-            return_exceptions=True,
-        )
+        calls = [self.translator.translate(text, source=case.reason_language, target=language)
+                 for language in ordered]
+        results: list[TranslationResult | BaseException]
+        if len(calls) == 1:
+            # Most cases route to one language: awaited directly, it costs no task and no extra
+            # turn of the event loop, which gather takes even when the memory answers at once.
+            try:
+                results = [await calls[0]]
+            except Exception as exc:  # noqa: BLE001 - treated below like gather's results
+                results = [exc]
+        else:
+            results = await asyncio.gather(*calls, return_exceptions=True)
         found: dict[str, TranslationResult] = {}
         for language, result in zip(ordered, results, strict=True):
             if isinstance(result, TranslationResult):

@@ -40,6 +40,14 @@ def _letters(text: str) -> int:
     return sum(1 for char in text if unicodedata.category(char).startswith("L"))
 
 
+DETECTION_CACHE_SIZE = 4096
+"""Texts whose detected language is remembered: every region and every version of a case asks
+again about the same reason text, and lingua's two passes are the costly part of rendering."""
+
+
+# Callers pass the masked text (translations.machine, translations.views): the cache keeps no
+# personal data the masking removes.
+@lru_cache(maxsize=DETECTION_CACHE_SIZE)
 def detect_language(text: str) -> str | None:
     """The BCP 47 primary language tag of the text (`de`, `ja`...), or None when unsure."""
     text = unicodedata.normalize("NFKC", text)

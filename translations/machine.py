@@ -24,6 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -42,6 +43,17 @@ log = logging.getLogger(__name__)
 TranslationState = Literal["translated", "pending", "not_needed"]
 CircuitState = Literal["closed", "open", "half_open"]
 AUTO = "auto"
+MASK_CACHE_SIZE = 4096
+"""Texts whose masked form is remembered: each case change masks its reason text once per
+target language and again per region view, and the masking patterns are costly."""
+
+
+@lru_cache(maxsize=MASK_CACHE_SIZE)
+def masked(text: str) -> str:
+    """`mask_personal_data(text)`, remembered (it is a pure function of the text)."""
+    # The unmasked text is a key only in this process's memory, which holds the same text in
+    # the case being processed anyway; nothing of it is persisted or sent.
+    return mask_personal_data(text)
 
 
 class TranslationResult(BaseModel):
@@ -229,7 +241,7 @@ class ResilientTranslator:
         `source` is the language the provider of the text stated, if any; otherwise it is
         detected (and "auto" is sent when detection is unsure).
         """
-        original = mask_personal_data(text)
+        original = masked(text)
         target_lang = primary_language(target) or target
         source_lang = primary_language(source) or self._detect(original)
 

@@ -17,10 +17,15 @@ formats), also for ar_SA.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import cache, lru_cache
+from types import MappingProxyType
 from typing import Literal
 
+from babel import Locale
 from babel.dates import format_datetime, format_timedelta
 from babel.numbers import format_currency
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,21 +33,27 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.case import Case, CaseStatus, CaseType, ReturnShipment
 from schemas.events import ReasonCode
 from schemas.money import Money
-from schemas.timestamps import UtcDatetime
+from schemas.timestamps import UtcDatetime, zone
 from translations import labels
 from translations.catalogs import gettext
 from translations.glossary import primary_language
 from translations.labels import Message
 from translations.language import detect_language
-from translations.machine import TranslationResult, TranslationState
-from translations.privacy import mask_personal_data
+from translations.machine import TranslationResult, TranslationState, masked
 from translations.regions import Region
 
 JUST_NOW = timedelta(minutes=1)
 """Ages under this read "just now" rather than "in 0 seconds"."""
 
+FORMAT_CACHE_SIZE = 4096
+"""Formatted amounts, instants and labels remembered per locale: a case's amounts and times come
+back in every version of the case, and babel's formatting was most of the cost of a render."""
+
 # Digits of the CLDR numbering systems a region may use; others fall back to ASCII.
 _DIGITS: dict[str, str] = {"arab": "٠١٢٣٤٥٦٧٨٩", "arabext": "۰۱۲۳۴۵۶۷۸۹"}
+_DIGIT_TABLES: dict[str, dict[int, int]] = {
+    system: str.maketrans("0123456789", digits) for system, digits in _DIGITS.items()
+}
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 # The instant of renderers that format labels only, never a relative time.
@@ -196,51 +207,101 @@ class LocalizedRegion(BaseModel):
     status_labels: dict[str, str] = Field(description="every case status, localized")
 
 
+def _with_digits(text: str, numbering: str) -> str:
+    table = _DIGIT_TABLES.get(numbering)
+    return text.translate(table) if table else text
+
+
+@cache  # one entry per locale of a region
+def _babel_locale(locale: str) -> Locale:
+    # babel parses a locale given by name again in every function it calls.
+    return Locale.parse(locale)
+
+
+@lru_cache(maxsize=FORMAT_CACHE_SIZE)
+def _text(locale: str, message: Message) -> str:
+    return gettext(locale, message.context, message.msgid)
+
+
+@lru_cache(maxsize=FORMAT_CACHE_SIZE)
+def _formatted_money(amount: str, currency: str, locale: str, numbering: str) -> str:
+    # Keyed by the amount's exact text: equal Decimals (0 and -0) do not always format alike.
+    formatted = format_currency(Decimal(amount), currency, locale=_babel_locale(locale),
+                                numbering_system=numbering)
+    return _with_digits(formatted, numbering)
+
+
+@lru_cache(maxsize=FORMAT_CACHE_SIZE)
+def _formatted_instant(
+    utc: datetime, time_zone: str, locale: str, numbering: str
+) -> tuple[str, str]:
+    """The instant in the zone as ISO 8601, and in the locale's medium format."""
+    # Keyed by the UTC instant: both strings depend on the instant only, and datetimes in one
+    # zone that differ only by `fold` compare equal although they are different instants.
+    tz = zone(time_zone)
+    formatted = format_datetime(utc, "medium", tzinfo=tz, locale=_babel_locale(locale))
+    return utc.astimezone(tz).isoformat(), _with_digits(formatted, numbering)
+
+
+@cache  # one entry per locale of a region
+def _field_labels(locale: str) -> Mapping[str, str]:
+    # Read-only: the one mapping is shared by every view of the locale (pydantic copies it).
+    return MappingProxyType({key: _text(locale, message) for key, message in labels.FIELD.items()})
+
+
 class _Renderer:
     """Formatting helpers bound to one region and one instant."""
 
     def __init__(self, region: Region, now: datetime) -> None:
         self.region = region
         self.locale = region.locale
+        self.babel_locale = _babel_locale(region.locale)
         self.now = now
-        system = (region.babel_locale.default_numbering_system
+        system = (self.babel_locale.default_numbering_system
                   if region.numbering == "cldr" else "latn")
         self.numbering = system if system in _DIGITS else "latn"
-        digits = _DIGITS.get(system)
-        self._digits = str.maketrans("0123456789", digits) if digits else None
+        # A view shows the same instant more than once (opened and its age, a deadline and its
+        # alert), and babel's format_timedelta is the costliest call left in a render.
+        self._relative: dict[timedelta, str] = {}
 
     def digits(self, text: str) -> str:
-        return text.translate(self._digits) if self._digits else text
+        return _with_digits(text, self.numbering)
 
     def text(self, message: Message) -> str:
-        return gettext(self.locale, message.context, message.msgid)
+        return _text(self.locale, message)
 
     def money(self, money: Money | None) -> LocalizedMoney | None:
         if money is None:
             return None
-        formatted = format_currency(money.amount, money.currency, locale=self.locale,
-                                    numbering_system=self.numbering)
+        formatted = _formatted_money(str(money.amount), money.currency, self.locale,
+                                     self.numbering)
         return LocalizedMoney(amount=format(money.amount, "f"), currency=money.currency,
-                              formatted=self.digits(formatted))
+                              formatted=formatted)
 
     def relative(self, at: datetime) -> str:
         delta = at - self.now
         if abs(delta) < JUST_NOW:
             return self.text(labels.JUST_NOW)
-        return self.digits(format_timedelta(delta, add_direction=True, locale=self.locale))
+        found = self._relative.get(delta)
+        if found is None:
+            found = self.digits(
+                format_timedelta(delta, add_direction=True, locale=self.babel_locale)
+            )
+            self._relative[delta] = found
+        return found
 
     def time(self, at: datetime | None) -> LocalizedTime | None:
         if at is None:
             return None
-        local = at.astimezone(self.region.zone)
-        formatted = format_datetime(at, "medium", tzinfo=self.region.zone, locale=self.locale)
-        return LocalizedTime(utc=at, local=local.isoformat(), formatted=self.digits(formatted),
+        local, formatted = _formatted_instant(at.astimezone(UTC), self.region.time_zone,
+                                              self.locale, self.numbering)
+        return LocalizedTime(utc=at, local=local, formatted=formatted,
                              relative=self.relative(at))
 
     def country(self, code: str | None) -> str | None:
         if code is None:
             return None
-        name = self.region.babel_locale.territories.get(code.upper())
+        name = self.babel_locale.territories.get(code.upper())
         return str(name) if name else None
 
 
@@ -298,7 +359,7 @@ def render_case(
         return_shipment=_return_shipment(case, return_shipment, r),
         customs=_customs(case, r),
         deadline=_deadline(deadline, r),
-        labels={key: r.text(message) for key, message in labels.FIELD.items()},
+        labels=_field_labels(r.locale),
         version=case.version,
         alert=_alert(alert, r),
     )
@@ -362,7 +423,7 @@ def _reason(
     target = r.region.language
     if translation is not None and translation.target_language == target:
         return _translated_text(translation, r)
-    original = mask_personal_data(case.reason_text)
+    original = masked(case.reason_text)
     language = primary_language(case.reason_language) or detect_language(original)
     state: TranslationState = "not_needed" if language == target else "pending"
     return LocalizedText(original=original, language=language, translated=None,
@@ -371,8 +432,8 @@ def _reason(
 
 def _translated_text(translation: TranslationResult, r: _Renderer) -> LocalizedText:
     state = translation.state
-    translated = mask_personal_data(translation.text) if translation.text else None
-    return LocalizedText(original=mask_personal_data(translation.original),
+    translated = masked(translation.text) if translation.text else None
+    return LocalizedText(original=masked(translation.original),
                          language=translation.source_language, translated=translated,
                          state=state, state_label=r.text(labels.TRANSLATION_STATE[state]))
 
@@ -415,7 +476,7 @@ def _deadline(deadline: datetime | None, r: _Renderer) -> LocalizedDeadline | No
     at = r.time(deadline)
     assert at is not None
     breached = deadline <= r.now
-    span = r.digits(format_timedelta(abs(deadline - r.now), locale=r.locale))
+    span = r.digits(format_timedelta(abs(deadline - r.now), locale=r.babel_locale))
     remaining = r.text(labels.OVERDUE_BY if breached else labels.DUE_IN) % {"time": span}
     return LocalizedDeadline(
         at=at, breached=breached, remaining=remaining,

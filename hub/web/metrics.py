@@ -38,7 +38,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from hub.settings import Settings
 from hub.web.health import worker_health
 from streams.metrics import GroupFigures, Histogram, ServiceMetrics
-from streams.read_model import ReadModel
+from streams.read_model import FOLLOWER_FETCH, ReadModel
 from streams.topics import TopicNames
 
 log = logging.getLogger("hub.web.metrics")
@@ -455,7 +455,7 @@ async def follow_case_changes(
 async def _follow(collector: MetricsCollector, bootstrap_servers: str, topic: str,
                   positions: dict[TopicPartition, int]) -> None:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False,
-                                metadata_max_age_ms=5000)
+                                metadata_max_age_ms=5000, **FOLLOWER_FETCH)
     await consumer.start()
     try:
         partitions = await _partitions(consumer, topic)

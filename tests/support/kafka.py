@@ -104,3 +104,39 @@ async def read_all(bootstrap: str, topic: str, *, timeout: float = 30.0) -> list
         return records
     finally:
         await consumer.stop()
+
+
+async def wait_caught_up(
+    bootstrap: str, group: str, topics: Sequence[str], *, timeout: float = 60.0
+) -> None:
+    """Wait until consumer group `group` has committed everything on `topics` as of now."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await consumer.start()
+    await admin.start()
+    try:
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - fresh metadata
+        tps = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in sorted(consumer.partitions_for_topic(topic) or set())
+        ]
+        ends = await consumer.end_offsets(tps)
+
+        async def poll() -> None:
+            while True:
+                committed = await admin.list_consumer_group_offsets(group)
+                if all(
+                    tp in committed and committed[tp].offset >= end
+                    for tp, end in ends.items()
+                    if end > 0
+                ):
+                    return
+                await asyncio.sleep(0.3)
+
+        await asyncio.wait_for(poll(), timeout)
+    finally:
+        await admin.close()
+        await consumer.stop()

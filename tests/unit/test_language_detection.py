@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from translations.language import SERVED_LANGUAGES, detect_language
+from translations.language import DETECTION_CACHE_SIZE, SERVED_LANGUAGES, detect_language
 from translations.regions import REGIONS
 
 
@@ -38,3 +38,18 @@ def test_short_or_uncertain_text_gives_none(text: str) -> None:
 def test_served_languages_cover_every_region() -> None:
     assert {region.language for region in REGIONS.regions} <= set(SERVED_LANGUAGES)
     assert all(re.fullmatch(r"[a-z]{2}", tag) for tag in SERVED_LANGUAGES)
+
+
+def test_detection_is_remembered_and_answers_as_lingua_does() -> None:
+    texts = ["Le colis est arrivé endommagé, je voudrais un remboursement", "ok",
+             "ＤＡＳ ＰＡＫＥＴ ＩＳＴ ＢＥＳＣＨÄＤＩＧＴ ＡＮＧＥＫＯＭＭＥＮ"]
+    uncached = [detect_language.__wrapped__(text) for text in texts]
+    assert uncached == ["fr", None, "de"]
+    assert [detect_language(text) for text in texts] == uncached
+    before = detect_language.cache_info()
+    assert [detect_language(text) for text in texts] == uncached
+    assert detect_language.cache_info().hits == before.hits + len(texts)
+
+
+def test_the_detection_cache_is_bounded() -> None:
+    assert detect_language.cache_info().maxsize == DETECTION_CACHE_SIZE

@@ -9,12 +9,17 @@ DST). ar_SA's default numbering system is `arab`, so digits are Arabic-Indic.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_datetime, format_timedelta
+from babel.numbers import format_currency
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from hub.cli_feed import feed_cli
@@ -131,6 +136,68 @@ def test_times_in_the_region_zone(
 )
 def test_age_edges(opened: datetime, expected: str) -> None:
     assert render("US", case_factory(opened_at=opened)).age == expected
+
+
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def babel_digits(found: Region, text: str) -> str:
+    """babel's ASCII digits as the region shows them (ar_SA's CLDR default is Arabic-Indic)."""
+    arabic = found.numbering == "cldr" and found.babel_locale.default_numbering_system == "arab"
+    return text.translate(ARABIC_INDIC) if arabic else text
+
+
+# Formatted instants and amounts are remembered per locale: whether or not a render finds them
+# remembered, it must show what babel gives for that instant or amount in the region.
+@given(
+    instant=st.datetimes(
+        min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1),
+        timezones=st.sampled_from([UTC, ZoneInfo("America/New_York"), ZoneInfo("Asia/Kolkata"),
+                                   ZoneInfo("Australia/Lord_Howe"),
+                                   timezone(-timedelta(hours=3, minutes=30))]),
+    ),
+    code=st.sampled_from(REGIONS.codes),
+)
+def test_any_instant_renders_as_babel_formats_it_in_the_region(
+    instant: datetime, code: str
+) -> None:
+    found = region(code)
+    view = render(code, deadline=instant)
+    assert view.deadline is not None
+    at = view.deadline.at
+    assert at.utc == instant.astimezone(UTC)  # == is False across zones in a DST fold
+    assert at.local == instant.astimezone(found.zone).isoformat()
+    assert at.formatted == babel_digits(
+        found, format_datetime(instant, "medium", tzinfo=found.zone, locale=found.locale))
+    if abs(instant - NOW) >= timedelta(minutes=1):
+        assert at.relative == babel_digits(
+            found, format_timedelta(instant - NOW, add_direction=True, locale=found.locale))
+    assert render(code, deadline=instant) == view
+
+
+def test_an_instant_repeated_by_a_dst_fold_keeps_its_own_offset() -> None:
+    first = datetime(2025, 11, 2, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    second = first.replace(fold=1)
+    assert first == second  # in one zone, comparison ignores fold: a cache key must not
+    early, late = (render("US", deadline=instant).deadline for instant in (first, second))
+    assert early is not None and late is not None
+    assert (early.at.utc, early.at.local) == (
+        datetime(2025, 11, 2, 5, 30, tzinfo=UTC), "2025-11-02T01:30:00-04:00")
+    assert (late.at.utc, late.at.local) == (
+        datetime(2025, 11, 2, 6, 30, tzinfo=UTC), "2025-11-02T01:30:00-05:00")
+
+
+@pytest.mark.parametrize("code", ["DE", "JP", "SA"])
+def test_amounts_equal_as_numbers_keep_their_own_formatting(code: str) -> None:
+    found = region(code)
+    # Decimal("-0") == Decimal("0") and "1.0" == "1.005" rounded: each keeps babel's own text.
+    for amount in ["-0", "0", "-0", "1.0", "1.00", "1.005", "0"]:
+        view = render(code, case_factory(requested=Money(amount=amount, currency="EUR")))
+        assert view.requested is not None
+        expected = format_currency(Decimal(amount), "EUR", locale=found.locale,
+                                   numbering_system="arab" if code == "SA" else "latn")
+        assert view.requested.formatted == babel_digits(found, expected)
+        assert view.requested.amount == amount
 
 
 def test_no_opened_at_no_age() -> None:

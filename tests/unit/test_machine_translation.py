@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
+from unittest.mock import Mock
 
 import pytest
 import requests
@@ -21,7 +22,9 @@ from hub.settings import load_settings
 from schemas.case import Case
 from tests.support.libretranslate import FakeLibreTranslate, running_libretranslate
 from translations.errors import TranslationUnavailableError
+from translations.glossary import GLOSSARY, Glossary
 from translations.machine import (
+    MASK_CACHE_SIZE,
     Backoff,
     CircuitBreaker,
     DeepTranslatorAdapter,
@@ -29,9 +32,11 @@ from translations.machine import (
     MemoryKey,
     ResilientTranslator,
     _map_error,
+    masked,
     resilient_translator_from_settings,
     translator_from_settings,
 )
+from translations.privacy import mask_personal_data
 from translations.regions import region
 
 API_KEY = "s3cret-key-4711"
@@ -128,6 +133,62 @@ async def test_memory_hit_calls_the_provider_once(
     assert (second.state, second.text, second.from_memory) == ("translated", damaged, True)
     assert len(libre.translate_calls("商品破损")) == 1
     assert memory.get(MemoryKey.of("商品破损", "zh", "en")) == "the item is damaged"
+
+
+class EchoTranslator:
+    """A provider that answers at once and records what it was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+
+    async def translate(self, text: str, source: str, target: str) -> str:
+        self.sent.append((text, source, target))
+        return f"<{target}> {text}"
+
+
+async def test_a_memory_hit_does_no_glossary_work_and_calls_no_provider() -> None:
+    provider = EchoTranslator()
+    glossary = Mock(spec=Glossary, wraps=GLOSSARY)
+    translator = ResilientTranslator(provider, glossary=glossary)
+    text = "Bitte senden Sie das Rücksendeetikett, Tel. +49 30 1234567"
+    first = await translator.translate(text, source="de", target="en")
+    second = await translator.translate(text, source="de", target="en")
+    assert glossary.protect_terms.call_count == 1
+    [(sent, _, _)] = provider.sent
+    assert "1234567" not in sent
+    assert first.from_memory is False and first.state == "translated"
+    assert (second.text, second.original, second.from_memory) == (first.text, first.original, True)
+
+
+async def test_texts_that_differ_never_share_a_translation() -> None:
+    texts = ["Das Paket ist kaputt", "Das Paket ist kaputt.", "das Paket ist kaputt",
+             "Das Paket ist kaputt!"]
+    alone = [(await ResilientTranslator(EchoTranslator()).translate(
+        text, source="de", target="en")).text for text in texts]
+    translator = ResilientTranslator(EchoTranslator())
+    together = [await translator.translate(text, source="de", target="en") for text in texts]
+    assert [result.text for result in together] == alone
+    assert len(set(alone)) == len(texts)
+    assert not any(result.from_memory for result in together)
+
+
+async def test_texts_that_mask_alike_share_the_translation_of_the_masked_text() -> None:
+    provider = EchoTranslator()
+    translator = ResilientTranslator(provider)
+    first = await translator.translate("Write to anna@example.de", source="en", target="de")
+    second = await translator.translate("Write to bob@example.com", source="en", target="de")
+    assert provider.sent == [("Write to [email]", "en", "de")]
+    assert (second.original, second.text, second.from_memory) == (
+        "Write to [email]", first.text, True)
+
+
+def test_masking_is_remembered_and_bounded() -> None:
+    text = "Ruf mich an: +49 30 1234567, anna@example.de"
+    assert masked(text) == mask_personal_data(text) == "Ruf mich an: [phone], [email]"
+    hits = masked.cache_info().hits
+    assert masked(text) == "Ruf mich an: [phone], [email]"
+    assert masked.cache_info().hits == hits + 1
+    assert masked.cache_info().maxsize == MASK_CACHE_SIZE
 
 
 async def test_personal_data_is_masked_before_sending(

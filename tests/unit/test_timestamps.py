@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from schemas.timestamps import UtcDatetime, format_utc, from_epoch_seconds, localize, parse_iso
 
@@ -119,3 +120,71 @@ def test_any_local_rendering_parses_back_to_the_same_instant(instant: datetime, 
     assert stated.utc == instant
     assert Stamped(at=local).at == instant
     assert parse_iso(format_utc(instant)).utc == instant
+
+
+# Every kind of offset a provider or a zone database can give, seconds-precise ones included
+# (local mean time of old zone rules), and zones whose offset is zero without being UTC.
+_OFFSETS = st.one_of(
+    st.timezones(),
+    st.builds(
+        timezone,
+        st.integers(min_value=-86_399, max_value=86_399).map(lambda s: timedelta(seconds=s)),
+    ),
+    st.sampled_from([UTC, ZoneInfo("UTC"), ZoneInfo("Europe/London"), timezone(timedelta(0))]),
+)
+UTC_DATETIME = TypeAdapter(UtcDatetime)
+
+
+@given(
+    value=st.datetimes(
+        # A day from either end of datetime's range, so any offset converts to UTC in range.
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=_OFFSETS
+    )
+)
+def test_json_of_any_aware_instant_is_format_utc(value: datetime) -> None:
+    stamped = Stamped(at=value)
+    expected = format_utc(value)
+    assert stamped.model_dump_json() == f'{{"at":"{expected}"}}'
+    assert stamped.model_dump(mode="json") == {"at": expected}
+    assert UTC_DATETIME.dump_json(UTC_DATETIME.validate_python(value)) == f'"{expected}"'.encode()
+    assert Stamped.model_validate_json(stamped.model_dump_json()) == stamped
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (datetime(2026, 1, 1, tzinfo=UTC), "2026-01-01T00:00:00Z"),
+        (datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=UTC), "2026-01-01T00:00:00.000001Z"),
+        (datetime(2026, 1, 1, 0, 0, 0, 500_000, tzinfo=UTC), "2026-01-01T00:00:00.500000Z"),
+        (datetime(1, 1, 1, tzinfo=UTC), "0001-01-01T00:00:00Z"),
+        (datetime(999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC), "0999-12-31T23:59:59.999999Z"),
+        (datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), "9999-12-31T23:59:59Z"),
+        (datetime(2026, 1, 1, 14, tzinfo=timezone(timedelta(hours=14))), "2026-01-01T00:00:00Z"),
+        (datetime(2026, 1, 1, 3, tzinfo=timezone(-timedelta(seconds=30))),
+         "2026-01-01T03:00:30Z"),
+        (datetime(2026, 1, 1, 3, tzinfo=ZoneInfo("Europe/London")), "2026-01-01T03:00:00Z"),
+        # 01:30 happens twice in New York on 2025-11-02: fold picks EDT or EST.
+        (datetime(2025, 11, 2, 1, 30, tzinfo=ZoneInfo("America/New_York")),
+         "2025-11-02T05:30:00Z"),
+        (datetime(2025, 11, 2, 1, 30, fold=1, tzinfo=ZoneInfo("America/New_York")),
+         "2025-11-02T06:30:00Z"),
+    ],
+)
+def test_json_is_utc_with_z_and_microseconds_only_when_present(
+    value: datetime, expected: str
+) -> None:
+    assert format_utc(value) == expected
+    assert Stamped(at=value).model_dump_json() == f'{{"at":"{expected}"}}'
+
+
+def test_python_dumps_keep_the_utc_datetime() -> None:
+    value = datetime(2026, 1, 1, 9, tzinfo=timezone(timedelta(hours=9)))
+    dumped = Stamped(at=value).model_dump()["at"]
+    assert dumped == value and dumped.tzinfo == UTC
+
+
+def test_serialization_schema_is_a_string() -> None:
+    schema = Stamped.model_json_schema(mode="serialization")
+    assert schema["properties"]["at"] == {"title": "At", "type": "string"}
+    validation = Stamped.model_json_schema(mode="validation")["properties"]["at"]
+    assert validation == {"format": "date-time", "title": "At", "type": "string"}
