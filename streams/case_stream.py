@@ -6,9 +6,10 @@
                                   dlq.cases (events whose reference never got linked)
     events.by_case --build_cases--> cases (compacted), case.changes, shipments (compacted)
 
-The case builder takes its input in short batches (`BUILD_BATCH_SECONDS`) and applies each
-case's events of a batch as one change: one new Case version, one `case.changes` record
-listing the events, one snapshot for the policy and the feeds, instead of one per event.
+The case builder applies one event per change, iterating event by event: faust's batching
+iterator (`Stream.take_events`) coalesced a case's events into one change and cut the work
+downstream, but left workers stalled with events unapplied in the benchmark (two workers
+sharing partitions, and one saturated worker), so it is not used.
 
 Agents are thin: decode, call the pure functions of `streams.correlation` / `streams.cases`,
 send. Delivery is at-least-once: faust flushes the producer before committing input offsets,
@@ -32,7 +33,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.settings import Settings
 from schemas.case import CASE, Case, CustomsState, ReturnShipment
 from schemas.events import CANONICAL_EVENT, CanonicalEvent
-from streams.batching import by_key, handling
 from streams.cases import (
     CASE_LEDGER,
     CaseChange,
@@ -61,11 +61,6 @@ from streams.topics import TopicNames
 log = logging.getLogger("streams.cases")
 
 TICK_KEY = b"\x00tick"
-# The case builder applies what arrives within BUILD_BATCH_SECONDS (at most BUILD_BATCH_MAX
-# events) per case as one change: a carrier payload of 7 scans makes one case version, not 7,
-# and so one policy step and one feed render downstream.
-BUILD_BATCH_MAX = 500
-BUILD_BATCH_SECONDS = 0.01
 LATEST_CASES_KEPT = 20_000
 LINKS_REMEMBERED = 100_000
 # How long released and expired events stay in the resolver's outbox (well beyond a commit).
@@ -82,11 +77,10 @@ _SHIPPING_TYPES = frozenset(
 
 
 class CaseChangeRecord(BaseModel):
-    """One record of `case.changes`: which events changed which fields, and the case after them.
+    """One record of `case.changes`: which event changed which fields, and the case after it.
 
-    A version always names the same case state. After a crash, a replayed change can be
-    published again with its events grouped differently (other `event_ids` and
-    `changed_fields` for the same version and state): consumers keep the first per version.
+    A replayed change (after a crash) is published again byte for byte: consumers keep the
+    first record per (case_id, version).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -97,8 +91,8 @@ class CaseChangeRecord(BaseModel):
     event_type: str = Field(description="the type of `event_id`")
     event_ids: list[str] = Field(
         default_factory=list,
-        description="every event the change applied, in the order applied (one case version "
-        "per change, however many events)",
+        description="every event the change applied, in the order applied (today one: the "
+        "case builder applies event by event)",
     )
     changed_fields: list[str]
     case: Case
@@ -319,49 +313,20 @@ def register_case_stream(
 
     @app.agent(by_case, name="build_cases")
     async def build_cases(stream: Any) -> None:
-        async for batch in stream.take_events(BUILD_BATCH_MAX, within=BUILD_BATCH_SECONDS):
-            for key, events in by_key(batch).items():
-                with handling(events[-1]):
-                    await _build_case(key, events)
-
-    async def _build_case(key: bytes, events: list[Any]) -> None:
-        """Apply one case's events of a batch as one change; when that fails, one at a time,
-        so only the event that cannot be applied is dead-lettered."""
-        decoded: list[tuple[Any, CanonicalEvent]] = []
-        for event in events:
+        async for event in stream.events():
             try:
-                decoded.append((event, CANONICAL_EVENT.validate_json(event.message.value)))
+                canonical_event = CANONICAL_EVENT.validate_json(event.message.value)
+                await _build(event.message.key, [canonical_event])
             except Exception as exc:  # noqa: BLE001
+                log.exception(
+                    "case builder failed on %s[%d]@%d",
+                    event.message.topic,
+                    event.message.partition,
+                    event.message.offset,
+                )
                 await dead_letter(
                     event, f"cannot apply to case: {exc}", type(exc).__name__, "cases"
                 )
-        if not decoded:
-            return
-        failures: list[tuple[Any, Exception]] = []
-        try:
-            await _build(key, [canonical for _, canonical in decoded])
-        except Exception as batch_error:  # noqa: BLE001 - retried one by one below
-            if len(decoded) == 1:
-                failures.append((decoded[0][0], batch_error))
-            else:
-                log.warning("case %r: a batch of %d failed, applying one by one", key, len(decoded))
-                for event, canonical in decoded:
-                    try:
-                        await _build(key, [canonical])
-                    except Exception as single:  # noqa: BLE001
-                        failures.append((event, single))
-        for event, error in failures:
-            message = event.message
-            log.error(
-                "case builder failed on %s[%d]@%d",
-                message.topic,
-                message.partition,
-                message.offset,
-                exc_info=error,
-            )
-            await dead_letter(
-                event, f"cannot apply to case: {error}", type(error).__name__, "cases"
-            )
 
     async def _build(key: bytes, events: list[CanonicalEvent]) -> None:
         case_id = key.decode()

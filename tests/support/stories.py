@@ -124,19 +124,15 @@ def all_done(expected: dict[str, Case]):  # type: ignore[no-untyped-def]
 
 
 def conflicting_changes(records: Sequence[Record]) -> list[str]:
-    """(case_id, version) pairs published with different case states: a change applied twice.
-
-    Only the state is compared: a change replayed after a crash can group its events
-    differently (`event_ids`, `changed_fields`) and still must name the same state.
-    """
-    seen: dict[tuple[str, int], object] = {}
+    """(case_id, version) pairs published with different content: a change applied twice."""
+    seen: dict[tuple[str, int], bytes] = {}
     conflicts = []
     for record in records:
         document = json.loads(record.value)
         if document["event_type"].startswith("sla."):
             continue  # policy notifications carry the version of the case they judged
         key = (document["case_id"], document["version"])
-        if key in seen and seen[key] != document["case"]:
+        if key in seen and seen[key] != record.value:
             conflicts.append(f"{key}")
-        seen[key] = document["case"]
+        seen[key] = record.value
     return conflicts
