@@ -61,7 +61,7 @@ from streams.topics import TopicNames
 log = logging.getLogger("streams.cases")
 
 TICK_KEY = b"\x00tick"
-LATEST_CASES_KEPT = 20_000
+HOT_CASES_KEPT = 2_000
 LINKS_REMEMBERED = 100_000
 # How long released and expired events stay in the resolver's outbox (well beyond a commit).
 OUTBOX_KEEP = timedelta(seconds=60)
@@ -309,7 +309,10 @@ def register_case_stream(
 
     # The last Case built per case id, with the ledger version it belongs to: the `previous`
     # of the next change without folding the ledger again.
-    latest_cases: RecentMap[str, tuple[int, Case | None]] = RecentMap(LATEST_CASES_KEPT)
+    # The cases built last, as (ledger bytes stored, ledger, Case): the next event of a hot case
+    # (a carrier's scans arrive together) skips parsing the ledger and folding it again. Valid
+    # only while the table still holds exactly those bytes.
+    hot_cases: RecentMap[str, tuple[bytes, CaseLedger, Case | None]] = RecentMap(HOT_CASES_KEPT)
 
     @app.agent(by_case, name="build_cases")
     async def build_cases(stream: Any) -> None:
@@ -331,33 +334,36 @@ def register_case_stream(
     async def _build(key: bytes, events: list[CanonicalEvent]) -> None:
         case_id = key.decode()
         stored = ledgers.get(key)
-        ledger = CASE_LEDGER.validate_json(stored) if stored else None
-        if ledger is not None:
+        ledger: CaseLedger | None = None
+        previous: Case | None = None
+        if stored:
+            hot = hot_cases.get(case_id)
+            if hot is not None and hot[0] == stored:
+                _, ledger, previous = hot
+            else:
+                ledger = CASE_LEDGER.validate_json(stored)
+                previous = fold_case(ledger, classify_reason=classify_reason)
             replayed = [event for event in events if ledger.has(event.event_id)]
             if replayed:
-                await _republish(ledger, replayed)
+                await _republish(ledger, replayed, latest=previous)
                 # The same state again: the changelog holds it even if a crash lost the first
                 # changelog write after the local store had it.
                 ledgers[key] = stored
-        previous = None
-        if ledger is not None:
-            cached = latest_cases.get(case_id)
-            if cached is not None and cached[0] == ledger.version:
-                previous = cached[1]
-            else:
-                previous = fold_case(ledger, classify_reason=classify_reason)
         change = apply_events(
             ledger, events, case_id=case_id, previous=previous, classify_reason=classify_reason
         )
         if change is None:
             return
         await _publish(change, latest=change.case)
-        ledgers[key] = CASE_LEDGER.dump_json(change.ledger)
-        latest_cases.put(case_id, (change.ledger.version, change.case))
+        written = CASE_LEDGER.dump_json(change.ledger)
+        ledgers[key] = written
+        hot_cases.put(case_id, (written, change.ledger, change.case))
 
-    async def _republish(ledger: CaseLedger, duplicates: list[CanonicalEvent]) -> None:
+    async def _republish(
+        ledger: CaseLedger, duplicates: list[CanonicalEvent], *, latest: Case | None
+    ) -> None:
         """Send again what the changes that applied `duplicates` sent: a crash may have lost
-        it after the state was stored. `cases` gets the latest case, never an older version."""
+        it after the state was stored. `cases` gets `latest`, never an older version."""
         spans = sorted(
             {ledger.change_span(ledger.applied.index(event.event_id) + 1) for event in duplicates}
         )
@@ -366,8 +372,6 @@ def register_case_stream(
                 ledger, ledger.applied[end - 1], classify_reason=classify_reason
             )
             await _publish(change, latest=None)
-        latest = fold_case(ledger, classify_reason=classify_reason)
-        latest_cases.put(ledger.case_id, (ledger.version, latest))
         await _publish_latest(latest)
 
     async def _publish_latest(latest: Case | None) -> None:
