@@ -185,13 +185,13 @@ def check(variant: Variant, outputs: list[OutRecord], expect: Expectations,
     per_seq: dict[int, Counter[str]] = defaultdict(Counter)
     unexpected = 0
     for record in outputs:
-        seq, event_id = _seq(record), _event_id(record)
-        if seq is None or event_id is None or seq not in seqs:
+        seq, canonical_id = _seq(record), _event_id(record)
+        if seq is None or canonical_id is None or seq not in seqs:
             unexpected += 1
             continue
-        if per_seq[seq][event_id] == 0:
+        if per_seq[seq][canonical_id] == 0:
             firsts.append((record, seq))
-        per_seq[seq][event_id] += 1
+        per_seq[seq][canonical_id] += 1
     dups = missing = 0
     for seq in seqs:
         got = per_seq.get(seq, Counter())
