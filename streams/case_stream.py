@@ -30,6 +30,7 @@ from typing import Any
 from aiokafka.partitioner import murmur2
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.recent import RecentMap
 from hub.settings import Settings
 from schemas.case import CASE, Case, CustomsState, ReturnShipment
 from schemas.events import CANONICAL_EVENT, CanonicalEvent
@@ -55,7 +56,6 @@ from streams.correlation import (
     route,
 )
 from streams.dead_letters import DeadLetter, as_header_pairs
-from streams.recent import RecentMap
 from streams.topics import TopicNames
 
 log = logging.getLogger("streams.cases")

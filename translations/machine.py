@@ -21,7 +21,6 @@ import hashlib
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,6 +29,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from hub.errors import ConfigurationError
+from hub.recent import RecentMap
 from hub.settings import Settings
 from schemas.case import Case
 from translations.errors import TranslationUnavailableError
@@ -111,29 +111,11 @@ class TranslationMemory(Protocol):
         ...
 
 
-class InMemoryTranslationMemory:
+class InMemoryTranslationMemory(RecentMap[MemoryKey, str]):
     """A bounded least-recently-used translation memory in the process."""
 
     def __init__(self, max_entries: int = 10_000) -> None:
-        self._entries: OrderedDict[MemoryKey, str] = OrderedDict()
-        self._max_entries = max_entries
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, key: MemoryKey) -> str | None:
-        """The stored translation, or None."""
-        found = self._entries.get(key)
-        if found is not None:
-            self._entries.move_to_end(key)
-        return found
-
-    def put(self, key: MemoryKey, translated: str) -> None:
-        """Store a translation, evicting the least recently used beyond the bound."""
-        self._entries[key] = translated
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+        super().__init__(max_entries)
 
 
 class CircuitBreaker:

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hub.recent import RecentMap
 from streams.cases import CaseLedger, apply_event, apply_events, fold_case, replay_change
-from streams.recent import RecentMap
 from tests.unit.test_case_fold import CASE_ID, build, scenario
 
 

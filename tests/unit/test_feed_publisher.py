@@ -16,6 +16,7 @@ import pytest
 from schemas.case import Case
 from streams.feeds import ChangeRecord, FeedHub, FeedPublisher
 from streams.read_model import ReadModel
+from tests.support.translators import EchoTranslator
 from translations.glossary import primary_language
 from translations.machine import ResilientTranslator, TranslationResult
 from translations.regions import REGIONS
@@ -26,21 +27,10 @@ REASON = "Le colis est arrivé endommagé, appelez-moi au +33 1 23 45 67 89"
 MASKED = "Le colis est arrivé endommagé, appelez-moi au [phone]"
 
 
-class EchoProvider:
-    """A provider that answers at once and records what it was sent."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str, str]] = []
-
-    async def translate(self, text: str, source: str, target: str) -> str:
-        self.sent.append((text, source, target))
-        return f"<{target}> {text}"
-
-
 class ContractBreaking(ResilientTranslator):
     """A translator that raises for some target languages instead of answering pending."""
 
-    def __init__(self, provider: EchoProvider, failing: set[str]) -> None:
+    def __init__(self, provider: EchoTranslator, failing: set[str]) -> None:
         super().__init__(provider, retries=0)
         self.failing = failing
 
@@ -76,7 +66,7 @@ def reasons(updates: list[Any]) -> dict[str, tuple[str, str | None, str]]:
 
 
 async def test_one_language_is_translated_once_and_masked_before_sending() -> None:
-    provider = EchoProvider()
+    provider = EchoTranslator()
     updates, failures = await publisher(ResilientTranslator(provider)).views_for(change())
     assert failures == []
     assert reasons(updates) == {"DE": ("translated", f"<de> {MASKED}", MASKED)}
@@ -84,7 +74,7 @@ async def test_one_language_is_translated_once_and_masked_before_sending() -> No
 
 
 async def test_several_languages_are_each_translated_once() -> None:
-    provider = EchoProvider()
+    provider = EchoTranslator()
     updates, failures = await publisher(ResilientTranslator(provider)).views_for(
         change(marketplace="shopify"))
     assert failures == []
@@ -109,7 +99,7 @@ async def test_a_translator_that_raises_leaves_the_reason_pending(
     caplog: pytest.LogCaptureFixture,
     overrides: dict[str, Any], failing: set[str], expected: dict[str, str],
 ) -> None:
-    translator = ContractBreaking(EchoProvider(), failing)
+    translator = ContractBreaking(EchoTranslator(), failing)
     with caplog.at_level(logging.ERROR, logger="streams.feeds"):
         updates, failures = await publisher(translator).views_for(change(**overrides))
     assert failures == []

@@ -21,6 +21,7 @@ from hub.errors import ConfigurationError
 from hub.settings import load_settings
 from schemas.case import Case
 from tests.support.libretranslate import FakeLibreTranslate, running_libretranslate
+from tests.support.translators import EchoTranslator
 from translations.errors import TranslationUnavailableError
 from translations.glossary import GLOSSARY, Glossary
 from translations.machine import (
@@ -133,17 +134,6 @@ async def test_memory_hit_calls_the_provider_once(
     assert (second.state, second.text, second.from_memory) == ("translated", damaged, True)
     assert len(libre.translate_calls("商品破损")) == 1
     assert memory.get(MemoryKey.of("商品破损", "zh", "en")) == "the item is damaged"
-
-
-class EchoTranslator:
-    """A provider that answers at once and records what it was sent."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str, str]] = []
-
-    async def translate(self, text: str, source: str, target: str) -> str:
-        self.sent.append((text, source, target))
-        return f"<{target}> {text}"
 
 
 async def test_a_memory_hit_does_no_glossary_work_and_calls_no_provider() -> None:
