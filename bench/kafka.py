@@ -146,7 +146,7 @@ class OffsetProbe:
                                           enable_auto_commit=False)
         await self._consumer.start()
 
-    async def count(self, topics: list[str]) -> int:
+    async def _partitions(self, topics: list[str]) -> list[Any]:
         from aiokafka import TopicPartition
 
         partitions = []
@@ -156,6 +156,10 @@ class OffsetProbe:
                 await self._consumer._client.force_metadata_update()  # noqa: SLF001
                 ids = self._consumer.partitions_for_topic(topic) or set()
             partitions += [TopicPartition(topic, p) for p in ids]
+        return partitions
+
+    async def count(self, topics: list[str]) -> int:
+        partitions = await self._partitions(topics)
         if not partitions:
             return 0
         ends = await self._consumer.end_offsets(partitions)
@@ -163,7 +167,6 @@ class OffsetProbe:
 
     async def lag(self, group: str, topics: list[str]) -> int:
         """Records of `topics` that consumer group `group` has not committed yet."""
-        from aiokafka import TopicPartition
         from aiokafka.admin import AIOKafkaAdminClient
 
         if self._admin is None:
@@ -175,13 +178,7 @@ class OffsetProbe:
             committed = await self._admin.list_consumer_group_offsets(group)
         except KafkaError:
             return 1 << 40  # no coordinator yet (fresh broker): not done
-        partitions = []
-        for topic in topics:
-            ids = self._consumer.partitions_for_topic(topic)
-            if not ids:
-                await self._consumer._client.force_metadata_update()  # noqa: SLF001
-                ids = self._consumer.partitions_for_topic(topic) or set()
-            partitions += [TopicPartition(topic, p) for p in ids]
+        partitions = await self._partitions(topics)
         ends = await self._consumer.end_offsets(partitions)
         lag = 0
         for tp, end in ends.items():

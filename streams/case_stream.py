@@ -39,7 +39,7 @@ from streams.cases import (
     CaseChange,
     CaseLedger,
     ReasonClassifier,
-    apply_events,
+    apply_event,
     fold_case,
     replay_change,
 )
@@ -112,6 +112,16 @@ class ShipmentRecord(BaseModel):
 def partition_of(key: bytes, partitions: int) -> int:
     """The partition Kafka's default partitioner gives `key` (murmur2, as in the Java client)."""
     return int(murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+async def tick_every_partition(topic: Any, key: bytes, value: bytes, partitions: int) -> None:
+    """A leader timer's tick, sent to each partition of `topic` so that each partition's owner
+    acts on its own part of a table. A failed tick is logged; the next one tries again."""
+    try:
+        for partition in range(partitions):
+            await topic.send(key=key, value=value, partition=partition)
+    except Exception:  # noqa: BLE001 - the timer must not die
+        log.exception("could not send ticks to %s", topic.get_topic_name())
 
 
 def register_case_stream(
@@ -301,14 +311,8 @@ def register_case_stream(
     )
     async def tick_partitions() -> None:
         value = REFERENCE_MESSAGE.dump_json(TickMessage(now=datetime.now(UTC)))
-        try:
-            for partition in range(settings.partitions):
-                await references.send(key=TICK_KEY, value=value, partition=partition)
-        except Exception:  # noqa: BLE001 - the next tick tries again
-            log.exception("could not send expiry ticks")
+        await tick_every_partition(references, TICK_KEY, value, settings.partitions)
 
-    # The last Case built per case id, with the ledger version it belongs to: the `previous`
-    # of the next change without folding the ledger again.
     # The cases built last, as (ledger bytes stored, ledger, Case): the next event of a hot case
     # (a carrier's scans arrive together) skips parsing the ledger and folding it again. Valid
     # only while the table still holds exactly those bytes.
@@ -319,7 +323,7 @@ def register_case_stream(
         async for event in stream.events():
             try:
                 canonical_event = CANONICAL_EVENT.validate_json(event.message.value)
-                await _build(event.message.key, [canonical_event])
+                await _build(event.message.key, canonical_event)
             except Exception as exc:  # noqa: BLE001
                 log.exception(
                     "case builder failed on %s[%d]@%d",
@@ -331,7 +335,7 @@ def register_case_stream(
                     event, f"cannot apply to case: {exc}", type(exc).__name__, "cases"
                 )
 
-    async def _build(key: bytes, events: list[CanonicalEvent]) -> None:
+    async def _build(key: bytes, event: CanonicalEvent) -> None:
         case_id = key.decode()
         stored = ledgers.get(key)
         ledger: CaseLedger | None = None
@@ -343,14 +347,18 @@ def register_case_stream(
             else:
                 ledger = CASE_LEDGER.validate_json(stored)
                 previous = fold_case(ledger, classify_reason=classify_reason)
-            replayed = [event for event in events if ledger.has(event.event_id)]
-            if replayed:
-                await _republish(ledger, replayed, latest=previous)
+            if ledger.has(event.event_id):
+                # A duplicate: send again what applying it sent (a crash may have lost that
+                # after the state was stored); `cases` gets the latest case, never an older one.
+                replayed = replay_change(ledger, event.event_id, classify_reason=classify_reason)
+                await _publish(replayed, latest=None)
+                await _publish_latest(previous)
                 # The same state again: the changelog holds it even if a crash lost the first
                 # changelog write after the local store had it.
                 ledgers[key] = stored
-        change = apply_events(
-            ledger, events, case_id=case_id, previous=previous, classify_reason=classify_reason
+                return
+        change = apply_event(
+            ledger, event, case_id=case_id, previous=previous, classify_reason=classify_reason
         )
         if change is None:
             return
@@ -358,21 +366,6 @@ def register_case_stream(
         written = CASE_LEDGER.dump_json(change.ledger)
         ledgers[key] = written
         hot_cases.put(case_id, (written, change.ledger, change.case))
-
-    async def _republish(
-        ledger: CaseLedger, duplicates: list[CanonicalEvent], *, latest: Case | None
-    ) -> None:
-        """Send again what the changes that applied `duplicates` sent: a crash may have lost
-        it after the state was stored. `cases` gets `latest`, never an older version."""
-        spans = sorted(
-            {ledger.change_span(ledger.applied.index(event.event_id) + 1) for event in duplicates}
-        )
-        for _, end in spans:
-            change = replay_change(
-                ledger, ledger.applied[end - 1], classify_reason=classify_reason
-            )
-            await _publish(change, latest=None)
-        await _publish_latest(latest)
 
     async def _publish_latest(latest: Case | None) -> None:
         if latest is not None:
@@ -432,4 +425,11 @@ def _shipment_records(change: CaseChange) -> list[ShipmentRecord]:
     return records
 
 
-__all__ = ["register_case_stream", "partition_of", "CaseChangeRecord", "ShipmentRecord", "json"]
+__all__ = [
+    "register_case_stream",
+    "partition_of",
+    "tick_every_partition",
+    "CaseChangeRecord",
+    "ShipmentRecord",
+    "json",
+]

@@ -80,7 +80,8 @@ class CaseLedger(BaseModel):
     published: bool = Field(False, description="a Case has been emitted for this ledger")
     change_ends: tuple[int, ...] = Field(
         (),
-        description="the version each published change ended at; empty: one change per event",
+        description="the version each change ended at; empty while every change applied one "
+        "event (the case builder's way today), as that is derivable",
     )
 
     def has(self, event_id: str) -> bool:
@@ -96,8 +97,8 @@ class CaseLedger(BaseModel):
         return position - 1, position
 
     def ends_so_far(self) -> tuple[int, ...]:
-        """`change_ends` written out for every version (a ledger of one change per event has
-        none stored)."""
+        """`change_ends` written out for every change (none are stored while each change
+        applied one event)."""
         if self.change_ends or not self.version:
             return self.change_ends
         return tuple(range(1, self.version + 1))
@@ -164,7 +165,9 @@ def apply_events(
         events=tuple(sorted((*current.events, *fresh), key=event_order)),
         applied=(*current.applied, *(event.event_id for event in fresh)),
         published=current.published,
-        change_ends=(*current.ends_so_far(), version),
+        change_ends=(
+            (*current.ends_so_far(), version) if current.change_ends or len(fresh) > 1 else ()
+        ),
     )
     case, shipments, customs = _fold(updated, classify_reason)
     if case is not None and not updated.published:

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 
 from hub.settings import Settings
 from schemas.case import CASE
-from streams.case_stream import CaseChangeRecord, partition_of
+from streams.case_stream import CaseChangeRecord, partition_of, tick_every_partition
 from streams.dead_letters import DeadLetter, as_header_pairs
 from streams.policy.loading import Policy
 from streams.policy.steps import (
@@ -207,11 +207,7 @@ def register_policy_stream(
                name=TIMER_NAME)
     async def policy_clock() -> None:
         value = POLICY_TICK.dump_json(PolicyTick(at=datetime.now(UTC)))
-        try:
-            for partition in range(settings.partitions):
-                await clock_topic.send(key=TICK_KEY, value=value, partition=partition)
-        except Exception:  # noqa: BLE001 - the next tick tries again
-            log.exception("could not send policy clock ticks")
+        await tick_every_partition(clock_topic, TICK_KEY, value, settings.partitions)
 
 
 def _touchable(value: bytes, at: datetime) -> bool:

@@ -23,7 +23,6 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -35,7 +34,7 @@ from schemas.case import Case
 from translations.errors import TranslationUnavailableError
 from translations.glossary import GLOSSARY, Glossary, primary_language, restore_terms
 from translations.language import detect_language
-from translations.privacy import mask_personal_data
+from translations.privacy import masked
 from translations.regions import Region
 
 log = logging.getLogger(__name__)
@@ -43,17 +42,6 @@ log = logging.getLogger(__name__)
 TranslationState = Literal["translated", "pending", "not_needed"]
 CircuitState = Literal["closed", "open", "half_open"]
 AUTO = "auto"
-MASK_CACHE_SIZE = 4096
-"""Texts whose masked form is remembered: each case change masks its reason text once per
-target language and again per region view, and the masking patterns are costly."""
-
-
-@lru_cache(maxsize=MASK_CACHE_SIZE)
-def masked(text: str) -> str:
-    """`mask_personal_data(text)`, remembered (it is a pure function of the text)."""
-    # The unmasked text is a key only in this process's memory, which holds the same text in
-    # the case being processed anyway; nothing of it is persisted or sent.
-    return mask_personal_data(text)
 
 
 class TranslationResult(BaseModel):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 EMAIL = "[email]"
 PHONE = "[phone]"
@@ -145,3 +146,16 @@ def mask_personal_data(text: str) -> str:
     for pattern, replacement in _STEPS:
         masked = pattern.sub(replacement, masked)
     return masked
+
+
+MASK_CACHE_SIZE = 4096
+"""Texts whose masked form is remembered: each case change masks its reason text once per
+target language and again per region view, and the masking patterns are costly."""
+
+
+@lru_cache(maxsize=MASK_CACHE_SIZE)
+def masked(text: str) -> str:
+    """`mask_personal_data(text)`, remembered (it is a pure function of the text)."""
+    # The unmasked text is a key only in this process's memory, which holds the same text in
+    # the case being processed anyway; nothing of it is persisted or sent.
+    return mask_personal_data(text)

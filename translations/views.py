@@ -39,7 +39,8 @@ from translations.catalogs import gettext
 from translations.glossary import primary_language
 from translations.labels import Message
 from translations.language import detect_language
-from translations.machine import TranslationResult, TranslationState, masked
+from translations.machine import TranslationResult, TranslationState
+from translations.privacy import masked
 from translations.regions import Region
 
 JUST_NOW = timedelta(minutes=1)
@@ -255,7 +256,7 @@ class _Renderer:
     def __init__(self, region: Region, now: datetime) -> None:
         self.region = region
         self.locale = region.locale
-        self.babel_locale = _babel_locale(region.locale)
+        self.babel_locale = region.babel_locale
         self.now = now
         system = (self.babel_locale.default_numbering_system
                   if region.numbering == "cldr" else "latn")

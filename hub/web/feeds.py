@@ -125,6 +125,18 @@ def register_feed_views(
                           f"status must be one of {', '.join(sorted(_STATUSES))}")
         return status
 
+    def feed_request(
+        request: aioweb.Request, code: str
+    ) -> tuple[Region, str | None] | aioweb.Response:
+        """The region and status filter a feed request may read, or the error response."""
+        found = authorize(request, code)
+        if isinstance(found, aioweb.Response):
+            return found
+        status = status_filter(request)
+        if isinstance(status, aioweb.Response):
+            return status
+        return found, status
+
     async def list_regions(web: Any, request: aioweb.Request) -> aioweb.Response:
         allowed = access.regions_for(_token(request))
         if not allowed:
@@ -135,23 +147,19 @@ def register_feed_views(
                                     dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
 
     async def list_feed(web: Any, request: aioweb.Request, region: str) -> aioweb.Response:
-        found = authorize(request, region)
-        if isinstance(found, aioweb.Response):
-            return found
-        status = status_filter(request)
-        if isinstance(status, aioweb.Response):
-            return status
+        allowed = feed_request(request, region)
+        if isinstance(allowed, aioweb.Response):
+            return allowed
+        found, status = allowed
         body = b"[" + b",".join(feed_hub.views(found.code, status=status)) + b"]"
         return aioweb.Response(body=body, content_type="application/json", charset="utf-8",
                                headers={"Cache-Control": "no-store"})
 
     async def stream_feed(web: Any, request: aioweb.Request, region: str) -> aioweb.StreamResponse:
-        found = authorize(request, region)
-        if isinstance(found, aioweb.Response):
-            return found
-        status = status_filter(request)
-        if isinstance(status, aioweb.Response):
-            return status
+        allowed = feed_request(request, region)
+        if isinstance(allowed, aioweb.Response):
+            return allowed
+        found, status = allowed
         response = aioweb.StreamResponse(headers={
             "Content-Type": "text/event-stream; charset=utf-8",
             "Cache-Control": "no-store", "X-Accel-Buffering": "no",

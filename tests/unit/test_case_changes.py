@@ -3,12 +3,10 @@ duplicate after a crash rebuilds exactly the change that applied it."""
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.recent import RecentMap
-from streams.cases import CaseLedger, apply_event, apply_events, fold_case, replay_change
+from streams.cases import apply_event, apply_events, fold_case, replay_change
 from tests.unit.test_case_fold import CASE_ID, build, scenario
 
 
@@ -37,7 +35,7 @@ def test_grouping_never_changes_the_case(sizes, rnd) -> None:  # type: ignore[no
     ledger, grouped, changes = in_groups(events, sizes)
     assert grouped == one_by_one
     assert ledger is not None and ledger.version == len(events)
-    assert ledger.change_ends == tuple(
+    assert ledger.ends_so_far() == tuple(
         sum(len(change.events) for change in changes[: i + 1]) for i in range(len(changes))
     )
 
@@ -79,12 +77,12 @@ def test_replay_rebuilds_each_grouped_change_exactly() -> None:
             assert again.shipments == change.shipments and again.customs == change.customs
 
 
-def test_a_ledger_of_one_change_per_event_keeps_its_history_when_grouping_starts() -> None:
+def test_a_ledger_of_single_event_changes_keeps_its_history_when_grouping_starts() -> None:
     events = scenario()
     legacy, _ = build(events[:4])
     assert legacy is not None
-    # Ledgers written before changes were grouped store no change ends: one per event.
-    legacy = CaseLedger.model_validate(legacy.model_dump() | {"change_ends": ()})
+    # A ledger of one change per event stores no change ends.
+    assert legacy.change_ends == ()
     assert legacy.change_span(3) == (2, 3)
     change = apply_events(legacy, events[4:7], case_id=CASE_ID, previous=fold_case(legacy))
     assert change is not None
@@ -97,17 +95,6 @@ def test_one_event_is_a_change_of_one() -> None:
     events = scenario()
     change = apply_event(None, events[0], case_id=CASE_ID)
     assert change is not None and change.events == (events[0],)
-    assert change.ledger.change_ends == (1,)
-
-
-def test_recent_map_forgets_the_least_recently_used() -> None:
-    recent: RecentMap[str, int] = RecentMap(2)
-    recent.put("a", 1)
-    recent.put("b", 2)
-    assert recent.get("a") == 1  # "b" is now the oldest
-    recent.put("c", 3)
-    assert recent.get("b") is None
-    assert (recent.get("a"), recent.get("c"), len(recent)) == (1, 3, 2)
-    with pytest.raises(ValueError):
-        RecentMap(0)
-
+    # One event per change is derivable: nothing stored until a change groups events.
+    assert change.ledger.change_ends == ()
+    assert change.ledger.ends_so_far() == (1,)

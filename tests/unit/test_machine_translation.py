@@ -25,7 +25,6 @@ from tests.support.translators import EchoTranslator
 from translations.errors import TranslationUnavailableError
 from translations.glossary import GLOSSARY, Glossary
 from translations.machine import (
-    MASK_CACHE_SIZE,
     Backoff,
     CircuitBreaker,
     DeepTranslatorAdapter,
@@ -33,11 +32,10 @@ from translations.machine import (
     MemoryKey,
     ResilientTranslator,
     _map_error,
-    masked,
     resilient_translator_from_settings,
     translator_from_settings,
 )
-from translations.privacy import mask_personal_data
+from translations.privacy import MASK_CACHE_SIZE, mask_personal_data, masked
 from translations.regions import region
 
 API_KEY = "s3cret-key-4711"
