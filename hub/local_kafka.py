@@ -371,7 +371,12 @@ class LocalKafka:
 def _kafka_uuid() -> str:
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    # As Kafka's own Uuid.randomUuid: an id starting with "-" would be read as an option by
+    # `kafka-storage format -t` (1 random id in 64).
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not text.startswith("-"):
+            return text
 
 
 def _alive(pid: int) -> bool:
