@@ -11,22 +11,11 @@ from hub.web.feeds import register_feed_views
 from hub.web.health import register_health_view
 from hub.web.metrics import register_metrics
 from hub.web.queries import register_query_views
-from streams.case_stream import register_case_stream
 from streams.feeds import register_feeds
-from streams.normalize import register_normalize_agent
-from streams.policy import load_policy
-from streams.policy_stream import register_policy_stream
+from streams.pipeline import register_pipeline
 from streams.read_model import ReadModel, follow
 from streams.topics import TopicNames
 from translations.glossary import classify_reason
-
-
-def changelog_topics(app: Any) -> dict[str, dict[str, str]]:
-    """The changelog topic of every table of the app, compacted, for provisioning."""
-    return {
-        table.changelog_topic.get_topic_name(): {"cleanup.policy": "compact"}
-        for table in app.tables.values()
-    }
 
 
 def create_app(settings: Settings) -> Any:
@@ -56,9 +45,7 @@ def create_app(settings: Settings) -> Any:
         timezone="UTC",
     )
     topics = TopicNames(settings.topic_prefix)
-    register_normalize_agent(app, topics)
-    register_case_stream(app, settings, topics, classify_reason=classify_reason)
-    register_policy_stream(app, settings, topics, load_policy(settings.policy_dir))
+    pipeline = register_pipeline(app, settings, topics, classify_reason=classify_reason)
 
     read_model = ReadModel(
         cases_topic=topics.cases, shipments_topic=topics.shipments, policy_topic=topics.case_policy
@@ -68,9 +55,9 @@ def create_app(settings: Settings) -> Any:
     async def follow_read_model() -> None:
         await follow(read_model, settings.bootstrap_servers)
 
-    register_metrics(app, settings, topics, read_model)
+    register_metrics(app, settings, topics, read_model, pipeline)
     feeds = register_feeds(app, settings, topics, read_model)
     register_feed_views(app, settings, feeds.hub)
     register_query_views(app, read_model)
-    register_health_view(app, read_model)
+    register_health_view(app, read_model, pipeline)
     return app

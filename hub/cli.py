@@ -45,16 +45,16 @@ def worker(
     """Run a stream worker of the hub (add workers to scale out)."""
     from faust.worker import Worker
 
-    from hub.app import changelog_topics, create_app
+    from hub.app import create_app
     from streams.provisioning import ensure_topics
 
     overrides = {"web_port": web_port} if web_port is not None else {}
     settings = load_settings(**overrides)
     configure_logging(settings.log_level)
     app = create_app(settings)
-    # Changelogs too: a worker that starts processing before faust declared them would fail
-    # its first table writes.
-    asyncio.run(ensure_topics(settings, extra=changelog_topics(app)))
+    # Before any stage starts: the case step restores from `case.state` and writes to every
+    # output topic inside transactions, which do not create topics.
+    asyncio.run(ensure_topics(settings))
     Worker(app, loglevel=settings.log_level, redirect_stdouts=False).execute_from_commandline()
 
 

@@ -146,7 +146,7 @@ async def replay_dead_letters(
                     done += 1
                     if source is not None and fields.get("source") != source:
                         continue
-                    target = fields.get("topic") or names.events_canonical
+                    target = fields.get("topic") or names.case_inbox
                     sends.append(
                         await producer.send(
                             target,

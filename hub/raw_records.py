@@ -2,7 +2,7 @@
 
 The record value is the body exactly as received. Kafka headers say where it came from:
 
-    hub.source         the source name (also derivable from the topic)
+    hub.source         the source name, informative only: the topic decides the connector
     hub.received_at    UTC ISO 8601 `...Z` when the hub received it
     hub.signature      "verified" | "unsigned" (produced straight to Kafka by a trusted client)
     http.<name>        provider HTTP headers a connector needs, names lower-cased
@@ -13,12 +13,15 @@ topic and the broker's timestamp stands in for `received_at`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
 from schemas.timestamps import format_utc
+
+log = logging.getLogger("hub.raw_records")
 
 SOURCE_HEADER = "hub.source"
 RECEIVED_AT_HEADER = "hub.received_at"
@@ -70,8 +73,12 @@ def decode_record(
             http_headers[name.removeprefix(HTTP_HEADER_PREFIX)] = text
         else:
             found[name] = text
+    claimed = found.get(SOURCE_HEADER)
+    if claimed and claimed != source:
+        # The topic decides which connector parses a record; a header cannot redirect it.
+        log.warning("record on the %s topic claims source %r: ignored", source, claimed[:40])
     return RawRecord(
-        source=found.get(SOURCE_HEADER) or source,
+        source=source,
         body=body,
         received_at=_received_at(found.get(RECEIVED_AT_HEADER), broker_timestamp_ms),
         signature="verified" if found.get(SIGNATURE_HEADER) == "verified" else "unsigned",

@@ -51,6 +51,14 @@ class Settings(BaseSettings):
         86_400.0, gt=0, description="how long an uncorrelated event waits for its link"
     )
 
+    batch_max_records: int = Field(
+        500, ge=1, description="records the ingest stage and the case step take per batch"
+    )
+    transaction_timeout_seconds: float = Field(
+        15.0, gt=1, description="how long a dead worker's open case-step transaction holds "
+        "back its partitions before the broker aborts it"
+    )
+
     parked_check_interval_seconds: float = Field(
         10.0, gt=0, description="how often parked events are checked for expiry"
     )

@@ -177,7 +177,7 @@ def apply_events(
         case=case,
         shipments=shipments,
         customs=customs,
-        changed_fields=_changed_fields(previous, case),
+        changed_fields=changed_fields(previous, case),
         events=tuple(fresh),
     )
 
@@ -227,24 +227,31 @@ def fold_case(
 def _fold(
     ledger: CaseLedger, classify_reason: ReasonClassifier | None
 ) -> tuple[Case | None, list[ReturnShipment], list[CustomsState]]:
-    """The Case with the return shipments and customs states it was built from."""
-    events = ledger.events
+    return fold_events(ledger.case_id, ledger.version, ledger.events, classify_reason)
+
+
+def fold_events(
+    case_id: str,
+    version: int,
+    events: Sequence[CanonicalEvent],
+    classify_reason: ReasonClassifier | None = None,
+) -> tuple[Case | None, list[ReturnShipment], list[CustomsState]]:
+    """The Case of `events` (sorted by `event_order`) with the return shipments and customs
+    states it was built from; None while nothing after-sales has happened on the order."""
     return_numbers = _return_tracking_numbers(events)
-    shipments = return_shipments(ledger.case_id, events, return_numbers)
-    customs = customs_states(ledger.case_id, events, return_numbers)
+    shipments = return_shipments(case_id, events, return_numbers)
+    customs = customs_states(case_id, events, return_numbers)
     if not any(event.type in OPENING_TYPES for event in events):
         return None, shipments, customs
     state = _Fold()
     for event in events:
         state.apply(event)
-    shipments = return_shipments(ledger.case_id, events, return_numbers)
-    customs = customs_states(ledger.case_id, events, return_numbers)
     reason_code = state.reason_code
     if reason_code in (None, "other") and state.reason_text and classify_reason is not None:
         reason_code = classify_reason(state.reason_text, state.reason_language) or reason_code
     status: CaseStatus = "disputed" if state.open_disputes else state.status
     case = Case(
-        case_id=ledger.case_id,
+        case_id=case_id,
         order_id=state.order_id,
         marketplace=state.marketplace,
         buyer_country=state.buyer_country,
@@ -263,7 +270,7 @@ def _fold(
         shipment=_latest_shipment(shipments),
         customs=_latest_customs(customs),
         timeline=[event.event_id for event in events],
-        version=ledger.version,
+        version=version,
         opened_at=state.opened_at,
         updated_at=events[-1].occurred_at,
         milestones=CaseMilestones(**state.milestones),
@@ -503,7 +510,7 @@ def _latest_customs(states: list[CustomsState]) -> CaseCustoms | None:
     return CaseCustoms(status=latest.status, country=latest.country, duties=latest.duties)
 
 
-def _changed_fields(previous: Case | None, current: Case | None) -> list[str]:
+def changed_fields(previous: Case | None, current: Case | None) -> list[str]:
     if current is None:
         return []
     if previous is None:

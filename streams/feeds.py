@@ -45,10 +45,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter, Validati
 from hub.errors import SkippableRecordError
 from hub.settings import Settings
 from schemas.case import CASE, RETURN_SHIPMENT, Case, ReturnShipment
-from streams.case_stream import partition_of
 from streams.dead_letters import DeadLetter, as_header_pairs
 from streams.read_model import ReadModel, follow_topics
-from streams.topics import TopicNames, dlq_topic
+from streams.topics import TopicNames, dlq_topic, partition_of
 from translations.glossary import primary_language
 from translations.machine import (
     AUTO,
@@ -96,6 +95,8 @@ class ChangeRecord(BaseModel):
     event_type: str = ""
     case: Case
     notification: dict[str, Any] | None = None
+    policy: dict[str, Any] | None = None
+    return_shipment: ReturnShipment | None = None
 
 
 CHANGE_RECORD = TypeAdapter(ChangeRecord)
@@ -409,8 +410,12 @@ class FeedPublisher:
         """The views of a case change for every region it routes to, and per-region failures."""
         case = self._newest(change)
         now = self.clock()
-        deadline, alert = sla_highlights(change, self.read_model.policy(case.case_id), now)
-        shipment = self._return_shipment(case)
+        # A change carries its policy and parcel (the case step publishes them together);
+        # records written before it did fall back to the read model.
+        policy = change.policy if change.policy is not None else self.read_model.policy(
+            case.case_id)
+        deadline, alert = sla_highlights(change, policy, now)
+        shipment = change.return_shipment or self._return_shipment(case)
         regions = self.regions.routes_for(case)
         translations = await self._translate(case, {region.language for region in regions})
         updates: list[FeedUpdate] = []

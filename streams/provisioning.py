@@ -25,20 +25,15 @@ def hub_topics(settings: Settings) -> dict[str, dict[str, str]]:
     durable = {"min.insync.replicas": str(min(2, settings.replication_factor))}
     topics: dict[str, dict[str, str]] = {name: dict(durable) for name in names.raw}
     for name in (
-        names.events_canonical,
-        names.case_references,
-        names.events_by_case,
+        names.case_inbox,
         names.case_changes,
         names.dlq_normalize,
         names.dlq_cases,
-        names.dlq_policy,
         names.dlq_feeds,
     ):
         topics[name] = dict(durable)
-    topics[names.cases] = {**durable, **_COMPACTED}
-    topics[names.shipments] = {**durable, **_COMPACTED}
-    topics[names.policy_clock] = dict(durable)
-    topics[names.case_policy] = {**durable, **_COMPACTED}
+    for name in (names.case_state, names.cases, names.shipments, names.case_policy):
+        topics[name] = {**durable, **_COMPACTED}
     for region in _region_codes():
         topics[names.feed(region)] = {**durable, **_COMPACTED}
     return topics

@@ -1,39 +1,39 @@
 """Every topic name of the hub, in one documented pattern (a deployment may add a prefix).
 
     raw.<source>       bytes exactly as received, with hub headers (hub.raw_records)
-    events.canonical   CanonicalEvent JSON, keyed by the event's case_key
-    case.references    resolver input, keyed by a reference ("tracking:1Z..."): links and
-                       events waiting for their case
-    events.by_case     CanonicalEvent JSON, keyed by case_id
+    case.inbox         the case step's input, keyed by case id (canonical events) or by
+                       reference ("tracking:1Z...": links, events waiting for their case);
+                       header `hub.message` says which (schemas.records)
+    case.state         compacted changelog of the case step's state, co-partitioned with
+                       case.inbox (internal: read it only to restore a worker)
     cases              compacted: the full current Case after every change, keyed by case_id
     case.changes       one record per change of a case (feeds, audit)
     shipments          compacted: return-shipping and customs state, keyed by tracking number
-    policy.clock       policy agent input, keyed by case_id: case snapshots and clock ticks
     case.policy        compacted: return window, SLA deadlines and responsibility of a case
     feed.<region>      compacted: the LocalizedCaseView of each case for one support region
     dlq.<stage>        dead letters of a stage, original bytes and the reason in headers
 
-Internal changelog topics of tables are named by faust from the app id and the table name:
-`<app_id>-<table>-changelog`. Changing the app id renames them: do so only on purpose.
+Consumer groups are named from the app id: `<app_id>-ingest`, `<app_id>-case-step` and faust's
+`<app_id>` (feeds). Changing the app id starts every stage from the beginning of its input:
+do so only on purpose.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aiokafka.partitioner import murmur2
+
 from connectors.registry import CONNECTORS
 
-EVENTS_CANONICAL = "events.canonical"
-CASE_REFERENCES = "case.references"
-EVENTS_BY_CASE = "events.by_case"
+CASE_INBOX = "case.inbox"
+CASE_STATE = "case.state"
 CASES = "cases"
 CASE_CHANGES = "case.changes"
 SHIPMENTS = "shipments"
-POLICY_CLOCK = "policy.clock"
 CASE_POLICY = "case.policy"
 DLQ_NORMALIZE = "dlq.normalize"
 DLQ_CASES = "dlq.cases"
-DLQ_POLICY = "dlq.policy"
 DLQ_FEEDS = "dlq.feeds"
 
 
@@ -63,16 +63,12 @@ class TopicNames:
         return [self.name(raw_topic(connector.source)) for connector in CONNECTORS]
 
     @property
-    def events_canonical(self) -> str:
-        return self.name(EVENTS_CANONICAL)
+    def case_inbox(self) -> str:
+        return self.name(CASE_INBOX)
 
     @property
-    def case_references(self) -> str:
-        return self.name(CASE_REFERENCES)
-
-    @property
-    def events_by_case(self) -> str:
-        return self.name(EVENTS_BY_CASE)
+    def case_state(self) -> str:
+        return self.name(CASE_STATE)
 
     @property
     def cases(self) -> str:
@@ -85,10 +81,6 @@ class TopicNames:
     @property
     def shipments(self) -> str:
         return self.name(SHIPMENTS)
-
-    @property
-    def policy_clock(self) -> str:
-        return self.name(POLICY_CLOCK)
 
     @property
     def case_policy(self) -> str:
@@ -106,13 +98,14 @@ class TopicNames:
         return self.name(DLQ_CASES)
 
     @property
-    def dlq_policy(self) -> str:
-        return self.name(DLQ_POLICY)
-
-    @property
     def dlq_feeds(self) -> str:
         return self.name(DLQ_FEEDS)
 
     def source_of_raw(self, topic: str) -> str:
         """The source name of a raw topic of this deployment (`<prefix>raw.shopify` -> shopify)."""
         return topic.removeprefix(self.prefix).removeprefix("raw.")
+
+
+def partition_of(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives `key` (murmur2, as in the Java client)."""
+    return int(murmur2(key) & 0x7FFFFFFF) % partitions

@@ -27,7 +27,6 @@ import asyncio
 import logging
 import math
 import re
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,15 +37,14 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from hub.settings import Settings
 from hub.web.health import worker_health
 from streams.metrics import GroupFigures, Histogram, ServiceMetrics
+from streams.pipeline import Pipeline
 from streams.read_model import FOLLOWER_FETCH, ReadModel
 from streams.topics import TopicNames
 
 log = logging.getLogger("hub.web.metrics")
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-DLQ_STAGES = ("normalize", "cases", "policy")
-PARKED_TABLE = "parked_events"
-PARKED_CACHE_SECONDS = 5.0
+DLQ_STAGES = ("normalize", "cases", "feeds")
 Labels = Mapping[str, str]
 
 
@@ -340,21 +338,25 @@ class MetricsCollector:
     """Reads one worker's health from faust and holds the service metrics it follows."""
 
     def __init__(self, app: Any, topics: TopicNames, read_model: ReadModel | None,
-                 service: ServiceMetrics | None = None) -> None:
+                 service: ServiceMetrics | None = None, pipeline: Pipeline | None = None) -> None:
         self.app = app
         self.topics = topics
         self.read_model = read_model
         self.service = service or ServiceMetrics()
         self.follower = _Follower()
-        self._parked: tuple[float, int | None] = (-math.inf, None)
+        self.pipeline = pipeline
 
     def worker_facts(self) -> WorkerFacts:
         app = self.app
-        health = worker_health(app, self.read_model)
+        health = worker_health(app, self.read_model, self.pipeline)
         monitor = app.monitor
         sent_by_topic = monitor.messages_sent_by_topic
         dead_letters = {stage: int(sent_by_topic.get(self.topics.name(f"dlq.{stage}"), 0))
                         for stage in DLQ_STAGES}
+        pipeline = self.pipeline
+        if pipeline is not None:
+            dead_letters["normalize"] += pipeline.ingest.dead_letters
+            dead_letters["cases"] += pipeline.cases.dead_letters
         model = self.read_model
         return WorkerFacts(
             app_id=str(app.conf.id), web_port=int(app.conf.web_port),
@@ -365,7 +367,7 @@ class MetricsCollector:
             messages_received_total=int(monitor.messages_received_total),
             messages_sent_total=int(monitor.messages_sent),
             dead_letters=dead_letters,
-            parked_events=self._parked_events(),
+            parked_events=pipeline.cases.waiting_references() if pipeline else None,
             partitions=tuple(self._offsets()),
             read_model_cases=len(model.cases) if model else None,
             read_model_policies=len(model.policies) if model else None,
@@ -407,33 +409,6 @@ class MetricsCollector:
                 offset = self.app.monitor.tp_committed_offsets.get(tp)
             found.append(PartitionOffsets(tp.topic, tp.partition, offset, highwater))
         return found
-
-    def _parked_events(self) -> int | None:
-        computed_at, value = self._parked
-        now = time.monotonic()
-        if now - computed_at < PARKED_CACHE_SECONDS:
-            return value
-        table = _table(self.app, PARKED_TABLE)
-        count: int | None = None
-        if table is not None:
-            from streams.correlation import REFERENCE_STATE
-
-            count = 0
-            try:
-                for stored in list(table.values()):
-                    count += len(REFERENCE_STATE.validate_json(stored).parked)
-            except Exception:  # noqa: BLE001 - a table mid-recovery: report nothing this time
-                log.debug("could not count parked events", exc_info=True)
-                count = None
-        self._parked = (now, count)
-        return count
-
-
-def _table(app: Any, name: str) -> Any:
-    try:
-        return app.tables.get(name)
-    except Exception:  # noqa: BLE001
-        return None
 
 
 async def follow_case_changes(
@@ -494,10 +469,11 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicParti
 # --- Wiring -----------------------------------------------------------------------------------
 
 def register_metrics(app: Any, settings: Settings, topics: TopicNames,
-                     read_model: ReadModel | None = None) -> MetricsCollector:
+                     read_model: ReadModel | None = None,
+                     pipeline: Pipeline | None = None) -> MetricsCollector:
     """Follow `case.changes` into the service metrics and serve /metrics, /metrics.json and
     /dashboard."""
-    collector = MetricsCollector(app, topics, read_model)
+    collector = MetricsCollector(app, topics, read_model, pipeline=pipeline)
 
     @app.task
     async def follow_service_metrics() -> None:

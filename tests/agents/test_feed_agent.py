@@ -25,7 +25,7 @@ from faust.topics import Topic
 from hub.settings import load_settings
 from schemas.case import Case
 from schemas.money import Money
-from streams.case_stream import CaseChangeRecord
+from schemas.records import CaseChangeRecord
 from streams.feeds import FeedHub, Feeds, register_feeds
 from streams.read_model import ReadModel
 from streams.topics import TopicNames

@@ -10,9 +10,11 @@ import pytest
 
 from hub.raw_records import RawRecord, encode_headers
 from schemas.events import CANONICAL_EVENT
+from schemas.records import MESSAGE_HEADER
+from streams.cases import case_id_for_order
 from streams.dead_letters import dlq_fields
 from tests.support.connector_fixtures import RECEIVED_AT
-from tests.support.kafka import produce, read_until
+from tests.support.kafka import Record, produce, read_until
 from tests.support.workers import HubWorker
 
 pytestmark = pytest.mark.integration
@@ -49,6 +51,11 @@ STRIPE_REFUND_JPY = json.dumps(
 ).encode()
 
 
+def events(records: list[Record]) -> list[Record]:
+    """The canonical events among `case.inbox` records (links travel there too)."""
+    return [r for r in records if (MESSAGE_HEADER, b"event") in r.headers]
+
+
 async def test_raw_record_flows_through_a_worker_to_canonical_events(
     bootstrap: str, topic_prefix: str, state_dir: Path
 ) -> None:
@@ -66,9 +73,9 @@ async def test_raw_record_flows_through_a_worker_to_canonical_events(
             [(b"evt_3PqRfnJpK2sLmN0a1bC2dE3f", STRIPE_REFUND_JPY)],
             headers=headers,
         )
-        records = await read_until(
-            bootstrap, f"{topic_prefix}events.canonical", lambda found: len(found) >= 1
-        )
+        records = events(await read_until(
+            bootstrap, f"{topic_prefix}case.inbox", lambda found: len(events(found)) >= 1
+        ))
 
     event = CANONICAL_EVENT.validate_json(records[0].value)
     assert event.type == "refund.succeeded"
@@ -77,7 +84,8 @@ async def test_raw_record_flows_through_a_worker_to_canonical_events(
     assert (event.money.amount, event.money.currency) == (Decimal(1200), "JPY")
     assert event.refund_id == "re_3PqRfnJpK2sLmN0a0XyZ1234"
     assert event.case_key == "order:JP-1001"
-    assert records[0].key == b"order:JP-1001"
+    # The order is named: straight to its case, no reference lookup.
+    assert records[0].key == case_id_for_order("JP-1001").encode()
     assert event.received_at == RECEIVED_AT
     assert event.raw is not None
     assert (event.raw.topic, event.raw.partition, event.raw.offset) == (
@@ -105,9 +113,9 @@ async def test_unreadable_payload_is_dead_lettered_and_the_partition_moves_on(
         dead = await read_until(
             bootstrap, f"{topic_prefix}dlq.normalize", lambda found: len(found) >= 1
         )
-        canonical = await read_until(
-            bootstrap, f"{topic_prefix}events.canonical", lambda found: len(found) >= 1
-        )
+        canonical = events(await read_until(
+            bootstrap, f"{topic_prefix}case.inbox", lambda found: len(events(found)) >= 1
+        ))
 
     assert dead[0].value == garbage
     assert dead[0].key == b"same-key"

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from schemas.case import CASE
-from streams.case_stream import CaseChangeRecord
+from schemas.records import CaseChangeRecord
 from streams.cases import case_id_for_order
 from tests.integration.test_feeds import (
     CONSOLE_TOKEN,

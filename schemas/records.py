@@ -1,0 +1,80 @@
+"""Topic contracts of the case step: what it reads on `case.inbox` and publishes.
+
+    case.inbox     key = case id or reference; header `hub.message` says what the value is:
+                     event    a CanonicalEvent's JSON (key: its case id)
+                     pending  a CanonicalEvent's JSON waiting for its reference (key: reference)
+                     link     a `LinkMessage` (key: the reference it links)
+    case.changes   `CaseChangeRecord`: one per change of a case, and one per SLA notification
+    shipments      compacted `ShipmentRecord`, keyed by tracking number
+    cases          compacted `Case` (schemas.case), keyed by case id
+    case.policy    compacted CasePolicy (streams.policy.steps), keyed by case id
+
+A change record carries everything its consumers need (the Case, its policy assessment and its
+return parcel), so the feeds render from the change alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from schemas.case import Case, CustomsState, ReturnShipment
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+MESSAGE_HEADER = "hub.message"
+InboxKind = Literal["event", "pending", "link"]
+INBOX_KINDS: dict[bytes, InboxKind] = {b"event": "event", b"pending": "pending", b"link": "link"}
+
+
+class LinkMessage(BaseModel):
+    """`reference` belongs to `case_id` (learnt from `via_event`)."""
+
+    model_config = _FROZEN
+    kind: Literal["link"] = "link"
+    reference: str
+    case_id: str
+    via_event: str
+
+
+LINK_MESSAGE = TypeAdapter(LinkMessage)
+
+
+class CaseChangeRecord(BaseModel):
+    """One record of `case.changes`: which events changed which fields, and the case after.
+
+    SLA notifications are change records too: `event_type` `sla.warning` / `sla.breach`,
+    `event_id` the notification's deterministic id, `changed_fields` ["sla"].
+    """
+
+    model_config = _FROZEN
+
+    case_id: str
+    version: int
+    event_id: str = Field(description="the last event the change applied")
+    event_type: str = Field(description="the type of `event_id`")
+    event_ids: list[str] = Field(
+        default_factory=list,
+        description="every event the change applied, in the order applied (a change may "
+        "apply several events of one case that arrived together)",
+    )
+    changed_fields: list[str]
+    case: Case
+    policy: dict[str, Any] | None = Field(
+        None, description="the case's `case.policy` record as of this change"
+    )
+    return_shipment: ReturnShipment | None = Field(
+        None, description="the state of the case's latest return parcel"
+    )
+
+
+class ShipmentRecord(BaseModel):
+    """One record of `shipments`: a return parcel's shipping and customs state."""
+
+    model_config = _FROZEN
+
+    tracking_number: str
+    case_id: str
+    return_shipping: ReturnShipment | None = None
+    customs: list[CustomsState] = []

@@ -1,0 +1,441 @@
+"""The case step, pure: one key's state and its inbox messages in, the new state and outputs out.
+
+The case step owns two kinds of keys of `case.inbox`, co-partitioned:
+
+    case id     `CaseState`: the events applied (raw JSON, append-only), the current Case and
+                its policy clock. `step_case` applies a group of events: one new state, one
+                `cases`, `case.changes` and `case.policy` record however many events.
+    reference   `ReferenceState`: the case the reference belongs to, or the events parked until
+                a link names it. `step_reference` takes a link or a pending event.
+
+`tick` runs time forward for one key: the SLA clock of a case (`streams.policy.steps.on_tick`),
+the expiry of a reference's parked events. `due_at` says when a state next needs a tick, so the
+worker keeps an index of deadlines instead of scanning every key.
+
+Nothing here imports faust or Kafka; time comes in as `now`. The worker
+(`streams.case_worker`) commits a step's state, outputs and input offsets in one Kafka
+transaction, so a step never has to recognise its own replay: a redelivered event is a
+duplicate only when it really is one (by `event_id`), and then it changes nothing.
+
+Per event the work is constant in bytes moved: a state keeps the raw JSON of its events and
+appends the new ones without re-serializing the old; the Case is re-folded from the parsed
+events (needed because a late event takes its place in event-time order).
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+
+from schemas.case import CASE, Case, CustomsState, ReturnShipment
+from schemas.events import CANONICAL_EVENT, CanonicalEvent
+from schemas.records import CaseChangeRecord, InboxKind, LinkMessage, ShipmentRecord
+from schemas.timestamps import UtcDatetime
+from streams.cases import ReasonClassifier, changed_fields, event_order, fold_events
+from streams.correlation import links_for
+from streams.policy.loading import Policy
+from streams.policy.steps import (
+    CASE_POLICY,
+    CasePolicy,
+    PolicyState,
+    PolicyStep,
+    on_snapshot,
+    on_tick,
+)
+
+log = logging.getLogger("streams.case_step")
+
+Role = Literal["inbox", "cases", "changes", "policy", "shipments", "dead_letter"]
+SHIPPING_TYPES = frozenset(
+    {"shipment.update", "customs.update", "return.label_created", "return.closed",
+     "refund.succeeded"}
+)
+SLA_EVENT_TYPES = {"warning": "sla.warning", "breach": "sla.breach"}
+_CASE_TAG = b"C"
+_REFERENCE_TAG = b"R"
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True, slots=True)
+class StepSettings:
+    """What a step needs besides its state and input: the rules and the time windows."""
+
+    policy: Policy
+    classify_reason: ReasonClassifier | None = None
+    settle: timedelta = timedelta(seconds=60)
+    parked_ttl: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One record a step sends: to `role`'s topic, keyed by `key`."""
+
+    role: Role
+    key: bytes
+    value: bytes
+    kind: InboxKind | None = None
+    reason: str = ""
+    error: str = ""
+
+
+class _CaseHeader(BaseModel):
+    model_config = _FROZEN
+    case_id: str
+    version: int
+    applied: tuple[str, ...]
+    policy: PolicyState | None = None
+
+
+class _ReferenceHeader(BaseModel):
+    model_config = _FROZEN
+    case_id: str | None = None
+    parked_ids: tuple[str, ...] = ()
+    parked_at: tuple[UtcDatetime, ...] = ()
+
+
+_CASE_HEADER = TypeAdapter(_CaseHeader)
+_REFERENCE_HEADER = TypeAdapter(_ReferenceHeader)
+
+
+class CaseState:
+    """A case's stored state: applied events (raw, in applied order), the Case and its policy.
+
+    Events are parsed only when a step needs them (a cold case being changed).
+    """
+
+    __slots__ = ("case_id", "version", "applied", "raw_events", "policy", "_events")
+
+    def __init__(
+        self,
+        case_id: str,
+        *,
+        version: int = 0,
+        applied: tuple[str, ...] = (),
+        raw_events: tuple[bytes, ...] = (),
+        policy: PolicyState | None = None,
+        events: list[CanonicalEvent] | None = None,
+    ) -> None:
+        self.case_id = case_id
+        self.version = version
+        self.applied = applied
+        self.raw_events = raw_events
+        self.policy = policy
+        self._events = events
+
+    @property
+    def case(self) -> Case | None:
+        return self.policy.case if self.policy is not None else None
+
+    def events(self) -> list[CanonicalEvent]:
+        """The applied events in event-time order (parsed once per state object)."""
+        if self._events is None:
+            self._events = sorted(
+                (CANONICAL_EVENT.validate_json(raw) for raw in self.raw_events), key=event_order
+            )
+        return self._events
+
+    def encode(self) -> bytes:
+        header = _CASE_HEADER.dump_json(
+            _CaseHeader(case_id=self.case_id, version=self.version, applied=self.applied,
+                        policy=self.policy)
+        )
+        return b"\n".join((_CASE_TAG + _instant(self._wakes_at()), header, *self.raw_events))
+
+    def due_at(self, settings: StepSettings) -> datetime | None:
+        """When a tick can next fire an SLA notification (None: nothing left to fire)."""
+        return self._wakes_at()
+
+    def _wakes_at(self) -> datetime | None:
+        policy = self.policy
+        if policy is None or policy.next_at is None:
+            return None
+        if policy.quiet_until is not None and policy.quiet_until > policy.next_at:
+            return policy.quiet_until
+        return policy.next_at
+
+
+class ReferenceState:
+    """A reference's stored state: the case it belongs to, or the events parked on it."""
+
+    __slots__ = ("case_id", "parked_ids", "parked_at", "parked_raw")
+
+    def __init__(
+        self,
+        case_id: str | None = None,
+        *,
+        parked_ids: tuple[str, ...] = (),
+        parked_at: tuple[datetime, ...] = (),
+        parked_raw: tuple[bytes, ...] = (),
+    ) -> None:
+        self.case_id = case_id
+        self.parked_ids = parked_ids
+        self.parked_at = parked_at
+        self.parked_raw = parked_raw
+
+    def encode(self) -> bytes:
+        header = _REFERENCE_HEADER.dump_json(
+            _ReferenceHeader(case_id=self.case_id, parked_ids=self.parked_ids,
+                             parked_at=self.parked_at)
+        )
+        oldest = min(self.parked_at) if self.parked_at else None
+        return b"\n".join((_REFERENCE_TAG + _instant(oldest), header, *self.parked_raw))
+
+    def due_at(self, settings: StepSettings) -> datetime | None:
+        """When the oldest parked event expires (None: nothing parked)."""
+        return min(self.parked_at) + settings.parked_ttl if self.parked_at else None
+
+
+State = CaseState | ReferenceState
+
+
+def decode_state(value: bytes) -> State:
+    """A stored state: `<tag><instant>` / header JSON / one raw event per line.
+
+    Raises:
+        ValueError: the value is no state this release can read.
+    """
+    first, _, rest = value.partition(b"\n")
+    head, _, rest = rest.partition(b"\n")
+    lines = tuple(rest.split(b"\n")) if rest else ()
+    tag = first[:1]
+    if tag == _CASE_TAG:
+        header = _CASE_HEADER.validate_json(head)
+        return CaseState(header.case_id, version=header.version, applied=header.applied,
+                         raw_events=lines, policy=header.policy)
+    if tag == _REFERENCE_TAG:
+        ref = _REFERENCE_HEADER.validate_json(head)
+        return ReferenceState(ref.case_id, parked_ids=ref.parked_ids, parked_at=ref.parked_at,
+                              parked_raw=lines)
+    raise ValueError(f"unknown state tag {tag!r}")
+
+
+def peek_due(value: bytes, settings: StepSettings) -> datetime | None:
+    """When a stored state next needs a tick, from its first line alone (no JSON parsed).
+
+    Raises:
+        ValueError: the value is no state this release can read.
+    """
+    first = value[: value.find(b"\n")] if b"\n" in value else value
+    tag, text = first[:1], first[1:].decode()
+    instant = None if text == "-" else datetime.fromisoformat(text)
+    if tag == _REFERENCE_TAG:
+        return instant + settings.parked_ttl if instant is not None else None
+    if tag == _CASE_TAG:
+        return instant
+    raise ValueError(f"unknown state tag {tag!r}")
+
+
+def _instant(value: datetime | None) -> bytes:
+    return value.isoformat().encode() if value is not None else b"-"
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """A step's new state (None: unchanged) and the records it sends."""
+
+    state: State | None
+    outputs: list[Output] = field(default_factory=list)
+
+
+def step_case(
+    state: CaseState | None,
+    case_id: str,
+    events: Sequence[tuple[bytes, CanonicalEvent]],
+    *,
+    now: datetime,
+    settings: StepSettings,
+) -> StepResult:
+    """Apply a case's events (raw JSON with its parsed event) as one change.
+
+    Events already applied are skipped; nothing new, nothing sent. Each event still moves the
+    policy clock on its own snapshot, so SLA notifications are what one-at-a-time application
+    would fire, while the case is stored and published once.
+    """
+    current = state or CaseState(case_id)
+    known = set(current.applied)
+    fresh = []
+    for raw, event in events:
+        if event.event_id not in known:
+            known.add(event.event_id)
+            fresh.append((raw, event))
+    if not fresh:
+        return StepResult(None)
+    before = current.case
+    ordered = list(current.events())
+    policy_state = current.policy
+    version = current.version
+    notifications: list[Output] = []
+    published: CasePolicy | None = None
+    case: Case | None = None
+    shipments: list[ShipmentRecord] = []
+    for _, event in fresh:
+        bisect.insort(ordered, event, key=event_order)
+        version += 1
+        case, returns, customs = fold_events(case_id, version, ordered, settings.classify_reason)
+        if case is None:
+            continue
+        step = on_snapshot(policy_state, case, settings.policy, now=now, settle=settings.settle)
+        policy_state = step.store or policy_state
+        published = step.publish or published
+        notifications += _notifications(step, published)
+        shipments = _shipment_records(case_id, returns, customs)
+    updated = CaseState(
+        case_id, version=version, applied=(*current.applied, *(e.event_id for _, e in fresh)),
+        raw_events=(*current.raw_events, *(raw for raw, _ in fresh)), policy=policy_state,
+        events=ordered,
+    )
+    outputs: list[Output] = []
+    if case is not None:
+        key = case_id.encode()
+        policy_json = CASE_POLICY.dump_python(published, mode="json") if published else None
+        record = CaseChangeRecord(
+            case_id=case_id, version=version, event_id=fresh[-1][1].event_id,
+            event_type=fresh[-1][1].type, event_ids=[e.event_id for _, e in fresh],
+            changed_fields=changed_fields(before, case), case=case, policy=policy_json,
+            return_shipment=_latest_return(shipments),
+        )
+        outputs.append(Output("cases", key, CASE.dump_json(case)))
+        outputs.append(Output("changes", key, record.model_dump_json().encode()))
+        outputs += notifications
+        if published is not None:
+            outputs.append(Output("policy", key, CASE_POLICY.dump_json(published)))
+        if any(event.type in SHIPPING_TYPES for _, event in fresh):
+            outputs += [
+                Output("shipments", s.tracking_number.encode(), s.model_dump_json().encode())
+                for s in shipments
+            ]
+    return StepResult(updated, outputs)
+
+
+def step_reference(
+    state: ReferenceState | None,
+    reference: str,
+    kind: InboxKind,
+    raw: bytes,
+    *,
+    now: datetime,
+) -> StepResult:
+    """Take a link (`raw` is a LinkMessage) or a pending event (`raw` is its JSON).
+
+    A linked reference forwards its events to their case at once; an unlinked one parks them
+    until a link arrives (released in arrival order) or they expire (`tick`).
+
+    Raises:
+        pydantic.ValidationError: `raw` is not what `kind` says.
+    """
+    current = state or ReferenceState()
+    if kind == "link":
+        link = LinkMessage.model_validate_json(raw)
+        if current.case_id is not None:
+            if current.case_id != link.case_id:
+                log.warning("reference %s already belongs to %s; ignoring link to %s from %s",
+                            reference, current.case_id, link.case_id, link.via_event)
+            return StepResult(None)
+        outputs = [
+            out for parked in current.parked_raw
+            for out in _forward(parked, CANONICAL_EVENT.validate_json(parked), link.case_id,
+                                reference)
+        ]
+        return StepResult(ReferenceState(link.case_id), outputs)
+    event = CANONICAL_EVENT.validate_json(raw)
+    if current.case_id is not None:
+        return StepResult(None, _forward(raw, event, current.case_id, reference))
+    if event.event_id in current.parked_ids:
+        return StepResult(None)
+    return StepResult(ReferenceState(
+        None, parked_ids=(*current.parked_ids, event.event_id),
+        parked_at=(*current.parked_at, now), parked_raw=(*current.parked_raw, raw),
+    ))
+
+
+def tick(state: State, key: str, at: datetime, *, settings: StepSettings) -> StepResult:
+    """Run time forward to `at` for one key: fire due SLA notifications, expire parked events."""
+    if isinstance(state, ReferenceState):
+        return _expire(state, key, at, settings.parked_ttl)
+    if state.policy is None:
+        return StepResult(None)
+    step = on_tick(state.policy, at, settings.policy)
+    if step.store is None:
+        return StepResult(None)
+    updated = CaseState(state.case_id, version=state.version, applied=state.applied,
+                        raw_events=state.raw_events, policy=step.store, events=state._events)
+    outputs = _notifications(step, step.publish)
+    if step.publish is not None:
+        outputs.append(Output("policy", key.encode(), CASE_POLICY.dump_json(step.publish)))
+    return StepResult(updated, outputs)
+
+
+def expiry_reason(reference: str, parked_at: datetime, ttl: timedelta) -> str:
+    return (
+        f"no case found for {reference} within {ttl.total_seconds():.0f} s "
+        f"(parked since {parked_at.isoformat()}): no event linked this reference to an order"
+    )
+
+
+def _expire(state: ReferenceState, reference: str, at: datetime, ttl: timedelta) -> StepResult:
+    expired = [i for i, parked_at in enumerate(state.parked_at) if at - parked_at >= ttl]
+    if not expired:
+        return StepResult(None)
+    kept = [i for i in range(len(state.parked_at)) if i not in expired]
+    outputs = [
+        Output("dead_letter", reference.encode(), state.parked_raw[i], kind="pending",
+               reason=expiry_reason(reference, state.parked_at[i], ttl),
+               error="ParkedEventExpired")
+        for i in expired
+    ]
+    return StepResult(ReferenceState(
+        state.case_id,
+        parked_ids=tuple(state.parked_ids[i] for i in kept),
+        parked_at=tuple(state.parked_at[i] for i in kept),
+        parked_raw=tuple(state.parked_raw[i] for i in kept),
+    ), outputs)
+
+
+def _forward(raw: bytes, event: CanonicalEvent, case_id: str, reference: str) -> list[Output]:
+    """An event on its way to its case, and the links of its other references."""
+    return [
+        Output("inbox", case_id.encode(), raw, kind="event"),
+        *(Output("inbox", link.reference.encode(), link.model_dump_json().encode(), kind="link")
+          for link in links_for(event, case_id, besides=reference)),
+    ]
+
+
+def _notifications(step: PolicyStep, policy: CasePolicy | None) -> list[Output]:
+    if not step.notifications:
+        return []
+    assert step.store is not None  # a step that fires always has a state to store
+    case = step.store.case
+    policy_json = CASE_POLICY.dump_python(policy, mode="json") if policy is not None else None
+    return [
+        Output("changes", case.case_id.encode(), CaseChangeRecord(
+            case_id=case.case_id, version=case.version, event_id=notification.id,
+            event_type=SLA_EVENT_TYPES[notification.kind], changed_fields=["sla"], case=case,
+            policy=policy_json,
+        ).model_dump_json().encode())
+        for notification in step.notifications
+    ]
+
+
+def _shipment_records(
+    case_id: str, returns: Sequence[ReturnShipment], customs: Sequence[CustomsState]
+) -> list[ShipmentRecord]:
+    numbers = sorted({s.tracking_number for s in returns} | {c.tracking_number for c in customs})
+    return [
+        ShipmentRecord(
+            tracking_number=number, case_id=case_id,
+            return_shipping=next((s for s in returns if s.tracking_number == number), None),
+            customs=[c for c in customs if c.tracking_number == number],
+        )
+        for number in numbers
+    ]
+
+
+def _latest_return(shipments: list[ShipmentRecord]) -> ReturnShipment | None:
+    parcels = [s.return_shipping for s in shipments if s.return_shipping is not None]
+    return max(parcels, key=lambda s: (s.updated_at, s.tracking_number), default=None)

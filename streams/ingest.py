@@ -1,0 +1,213 @@
+"""The ingest stage: `raw.<source>` -> connector -> route, in one pass, in batches.
+
+    raw.<source> --ingest--> case.inbox (event, keyed by case id | pending, keyed by reference |
+                                          link, keyed by reference)
+                        \\--> dlq.normalize (the original record and why)
+
+`ingest_record` is the pure core: one raw Kafka record in, the inbox records (canonical JSON
+serialized once, inside the error guard) or a dead letter out. `IngestStage` runs it over a
+consumer group of its own (`<app_id>-ingest`) with plain aiokafka: many records in, many sends,
+one wait for every acknowledgement (acks=all, idempotent producer), then one offset commit. A
+crash before the commit re-delivers the batch; event ids make the repeats harmless in the case
+step. Nothing is committed before its outputs are on the broker.
+
+The source of a record is its topic, never a header: anyone who may write to `raw.hub` must not
+be able to make the Stripe connector parse it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from hub.recent import RecentMap
+from schemas.events import CANONICAL_EVENT
+from schemas.records import MESSAGE_HEADER, InboxKind, LinkMessage
+from streams.correlation import route
+from streams.dead_letters import DeadLetter, as_header_pairs
+from streams.normalize import RawKafkaRecord, dead_letter_for, normalize_record
+from streams.topics import TopicNames
+
+log = logging.getLogger("streams.ingest")
+
+LINKS_REMEMBERED = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRecord:
+    """One record for `case.inbox`."""
+
+    key: bytes
+    kind: InboxKind
+    value: bytes
+
+    @property
+    def headers(self) -> list[tuple[str, bytes]]:
+        return [(MESSAGE_HEADER, self.kind.encode())]
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    """What one raw record becomes: inbox records and links, or a dead letter."""
+
+    records: list[InboxRecord] = field(default_factory=list)
+    links: list[LinkMessage] = field(default_factory=list)
+    dead_letter: DeadLetter | None = None
+
+
+def ingest_record(record: RawKafkaRecord, *, now: datetime) -> Ingested:
+    """Normalize and route one raw record. Never raises: every failure is a dead letter."""
+    normalized = normalize_record(record, now=now)
+    if normalized.dead_letter is not None:
+        return Ingested(dead_letter=normalized.dead_letter)
+    records: list[InboxRecord] = []
+    links: list[LinkMessage] = []
+    try:
+        for event in normalized.events:
+            value = CANONICAL_EVENT.dump_json(event)
+            routed = route(event)
+            if routed.case_id is not None:
+                records.append(InboxRecord(routed.case_id.encode(), "event", value))
+                links += routed.links
+            else:
+                assert routed.reference is not None
+                records.append(InboxRecord(routed.reference.encode(), "pending", value))
+    except Exception as exc:  # noqa: BLE001 - an event that cannot be written is a dead letter
+        log.warning("cannot route %s[%d]@%d: %r", record.topic, record.partition, record.offset,
+                    exc)
+        return Ingested(dead_letter=dead_letter_for(
+            record, f"cannot write the canonical event: {exc}", type(exc).__name__, now))
+    return Ingested(records, links)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestConfig:
+    bootstrap_servers: str
+    group_id: str
+    batch_max_records: int = 500
+    client_options: dict[str, Any] | None = None
+
+
+class IngestStage:
+    """Runs `ingest_record` over this worker's share of the raw topics until cancelled."""
+
+    def __init__(self, config: IngestConfig, topics: TopicNames) -> None:
+        self.config = config
+        self.topics = topics
+        # Links this worker has sent (reference -> case id): most events of a case repeat the
+        # same references, and the case step needs each link once. A link forgotten here (a
+        # restart, eviction) is just sent again; the case step ignores a known link.
+        self._links_sent: RecentMap[str, str] = RecentMap(LINKS_REMEMBERED)
+        self.records = 0
+        self.dead_letters = 0
+        self.ready = asyncio.Event()
+
+    async def run(self) -> None:
+        options = self.config.client_options or {}
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.config.bootstrap_servers, acks="all",
+            enable_idempotence=True, linger_ms=5, **options,
+        )
+        consumer = AIOKafkaConsumer(
+            *self.topics.raw,
+            bootstrap_servers=self.config.bootstrap_servers,
+            group_id=self.config.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=3_000,
+            **options,
+        )
+        await producer.start()
+        try:
+            await consumer.start()
+            self.ready.set()
+            try:
+                while True:
+                    batch = await consumer.getmany(
+                        timeout_ms=1000, max_records=self.config.batch_max_records
+                    )
+                    if batch:
+                        await self._handle(batch, consumer, producer)
+            finally:
+                await consumer.stop()
+        finally:
+            await producer.stop()
+
+    async def _handle(
+        self, batch: dict[TopicPartition, list[Any]], consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+    ) -> None:
+        now = datetime.now(UTC)
+        acks = []
+        links: dict[str, str] = {}
+        for messages in batch.values():
+            for message in messages:
+                result = ingest_record(_raw(self.topics, message), now=now)
+                acks += [await send for send in self._sends(result, producer, links)]
+            await asyncio.sleep(0)  # let heartbeats and other stages run between partitions
+        try:
+            await asyncio.gather(*acks)
+        except KafkaError:
+            log.exception("ingest sends failed; reading the batch again")
+            for tp, messages in batch.items():
+                consumer.seek(tp, messages[0].offset)
+            await asyncio.sleep(1.0)
+            return
+        for reference, case_id in links.items():
+            self._links_sent.put(reference, case_id)
+        offsets = {
+            tp: max(messages[-1].offset + 1, await consumer.position(tp))
+            for tp, messages in batch.items() if messages
+        }
+        try:
+            await consumer.commit(offsets)
+        except CommitFailedError:
+            # The group rebalanced: the new owner reads these again (duplicates are harmless).
+            log.warning("ingest offsets not committed after a rebalance")
+        self.records += sum(len(messages) for messages in batch.values())
+
+    def _sends(
+        self, result: Ingested, producer: AIOKafkaProducer, links: dict[str, str]
+    ) -> list[Any]:
+        """The sends of one record; `links` collects the links sent in this batch (remembered
+        only once the batch is on the broker)."""
+        inbox = self.topics.case_inbox
+        sends = [
+            producer.send(inbox, key=r.key, value=r.value, headers=r.headers)
+            for r in result.records
+        ]
+        for link in result.links:
+            if link.case_id in (self._links_sent.get(link.reference), links.get(link.reference)):
+                continue
+            links[link.reference] = link.case_id
+            sends.append(producer.send(inbox, key=link.reference.encode(),
+                                       value=link.model_dump_json().encode(),
+                                       headers=[(MESSAGE_HEADER, b"link")]))
+        letter = result.dead_letter
+        if letter is not None:
+            self.dead_letters += 1
+            log.warning("dead letter from %s[%d]@%d (%s): %s", letter.topic, letter.partition,
+                        letter.offset, letter.source, letter.reason)
+            sends.append(producer.send(self.topics.dlq_normalize, key=letter.key,
+                                       value=letter.value, headers=letter.headers()))
+        return sends
+
+
+def _raw(topics: TopicNames, message: Any) -> RawKafkaRecord:
+    return RawKafkaRecord(
+        source=topics.source_of_raw(message.topic),
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        timestamp_ms=message.timestamp if message.timestamp is not None else None,
+        key=message.key,
+        value=message.value if isinstance(message.value, bytes) else b"",
+        headers=as_header_pairs(message.headers),
+    )
