@@ -74,7 +74,8 @@ async def newest_records(settings: Settings, topic: str, *, limit: int = 10) -> 
 async def _tail(settings: Settings, topic: str, limit: int) -> list[Any]:
     """The last `limit` records of every partition of `topic`."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False
+        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+        isolation_level="read_committed",
     )
     await consumer.start()
     try:
@@ -115,6 +116,7 @@ async def replay_dead_letters(
         bootstrap_servers=settings.bootstrap_servers,
         group_id=f"{settings.app_id}-dlq-replay-{stage}",
         enable_auto_commit=False,
+        isolation_level="read_committed",
         auto_offset_reset="earliest",
     )
     producer = AIOKafkaProducer(

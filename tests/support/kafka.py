@@ -1,4 +1,8 @@
-"""Small aiokafka helpers for integration tests: produce durably, read a topic until satisfied."""
+"""Small aiokafka helpers for integration tests: produce durably, read a topic until satisfied.
+
+Readers see committed records only, as every consumer of the case step's topics must: a batch
+the case step aborted (a worker killed mid-transaction) is on the log but never happened.
+"""
 
 from __future__ import annotations
 
@@ -53,6 +57,7 @@ async def read_until(
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         metadata_max_age_ms=500,
+        isolation_level="read_committed",
     )
     await consumer.start()
     records: list[Record] = []
@@ -75,8 +80,9 @@ async def read_until(
 
 
 async def read_all(bootstrap: str, topic: str, *, timeout: float = 30.0) -> list[Record]:
-    """Everything on `topic` up to its current end offsets."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    """Everything committed on `topic` up to its current end offsets."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                isolation_level="read_committed")
     await consumer.start()
     try:
         partitions = consumer.partitions_for_topic(topic)
