@@ -61,6 +61,18 @@ class Settings(BaseSettings):
     )
     webhook_tolerance_seconds: int = Field(300, gt=0, description="replay window of signatures")
     webhook_max_body_bytes: int = Field(1_048_576, gt=0)
+    webhook_shopify_max_age_seconds: int = Field(
+        21_600,
+        gt=0,
+        description="a Shopify body dated (updated_at/created_at/processed_at) longer ago is "
+        "stale: Shopify retries for 4 hours, plus queueing delays",
+    )
+    webhook_shopify_undated_retention_seconds: int = Field(
+        5_184_000,
+        gt=0,
+        description="how long a Shopify body without a timestamp (returns topics) is remembered "
+        "as delivered: a replay within it is a duplicate",
+    )
 
     feed_tokens: dict[str, list[SecretStr]] = Field(
         default_factory=dict,

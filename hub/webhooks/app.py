@@ -24,7 +24,11 @@ connectors need (`KEPT_HEADERS`); its key is the provider's delivery or event id
 
 Shopify retries a delivery for 4 hours with its original `X-Shopify-Triggered-At`, so its
 freshness window is at least `RETRY_WINDOWS` (the header is not signed, the window is about
-freshness, not security). The replay cache is per process: see `hub.webhooks.replay`.
+freshness, not security); what bounds a Shopify replay is the signed body: its timestamps
+(`webhook_shopify_max_age_seconds`) or, for undated bodies, how long its digest is remembered
+(`webhook_shopify_undated_retention_seconds`). A verdict's `keep_until` says how long its
+replay keys are remembered; otherwise the tolerance past the signed time. The replay cache is
+per process: see `hub.webhooks.replay`.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ from hub.webhooks.signatures import (
     paypal_cert_url_allowed,
     verify_mercadolibre,
     verify_paypal,
+    verify_shopify,
 )
 from streams.topics import raw_topic
 
@@ -217,7 +222,7 @@ class _Intake:
             return self._reject(request, source, 401, verdict.reason, verdict.detail)
 
         keys = [f"{source}:{key}" for key in verdict.replay_keys]
-        until = max(now, verdict.signed_at or now) + tolerance
+        until = verdict.keep_until or max(now, verdict.signed_at or now) + tolerance
         if keys and not await self._replay.claim(keys, now=now, until=until):
             if self._in_flight.intersection(keys):
                 # Not durable yet: a 200 now would be a promise the first write may not keep.
@@ -273,6 +278,18 @@ class _Intake:
         if scheme == "mercadolibre-x-signature":
             return verify_mercadolibre(
                 body, headers, secrets, now=now, tolerance=tolerance, query=request.query
+            )
+        if scheme == "shopify-hmac-sha256":
+            return verify_shopify(
+                body,
+                headers,
+                secrets,
+                now=now,
+                tolerance=tolerance,
+                max_age=timedelta(seconds=self._settings.webhook_shopify_max_age_seconds),
+                undated_retention=timedelta(
+                    seconds=self._settings.webhook_shopify_undated_retention_seconds
+                ),
             )
         if scheme == "paypal-verify":
             if self._paypal is None:

@@ -12,10 +12,18 @@ Schemes (what each provider documents; see /work/shared/provider-samples/SIGNATU
 
 shopify-hmac-sha256
     `x-shopify-hmac-sha256`: base64 HMAC-SHA256 of the raw body, keyed with the app's client
-    secret. Only the body is signed: `x-shopify-triggered-at` (checked against the tolerance) and
-    `x-shopify-webhook-id` (replay key) are not covered by the HMAC, so they stop accidental
-    duplicates and naive replays, not a deliberate attacker; the signature itself (with the topic)
-    is a replay key too. Shopify retries with the original `Triggered-At` for 4 hours.
+    secret. Only the body is signed, so nothing unsigned may change what a body means or how
+    often it counts: the `x-shopify-topic` header must agree with the body (a body with a
+    GraphQL id names a resource of the topic's kind, a returns topic needs the return `status`
+    it produces: `returns/approve` an `open` return), and the replay key is the body's digest
+    alone (a replay under another topic, webhook id or `Triggered-At` is the same delivery).
+    Freshness comes from the newest of the body's `updated_at`/`created_at`/`processed_at`,
+    which must lie within `max_age`, and the digest is remembered that long after it, so a dated
+    body is either a duplicate or stale. Returns payloads carry no timestamp: their digest is
+    remembered for `undated_retention`; a later replay can only repeat an event the hub already
+    has (a return event's identity is the return id and its status). `x-shopify-triggered-at`,
+    when sent, is still held to the tolerance (Shopify retries with the original value for 4
+    hours): it stops accidental stale resends, not an attacker.
 stripe-signature
     `stripe-signature: t=<unix>,v1=<hex>[,v1=...]`: hex HMAC-SHA256 of `<t>.<body>`, keyed with
     the endpoint secret as UTF-8 text. Any matching `v1` is accepted (several during a roll);
@@ -103,12 +111,36 @@ RejectReason = Literal[
     "unsupported_algorithm",
     "untrusted_certificate",
     "malformed_body",
+    "topic_mismatch",
 ]
 
 PAYPAL_CERT_HOSTS = frozenset(
     {"api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com"}
 )
 PAYPAL_CERT_PATH_PREFIX = "/v1/notifications/certs/"
+
+SHOPIFY_MAX_AGE = timedelta(hours=6)
+"""Default age limit of a dated Shopify body: 4 hours of retries plus queueing delays."""
+SHOPIFY_UNDATED_RETENTION = timedelta(days=60)
+"""Default time an undated Shopify body (returns topics) is remembered as delivered."""
+SHOPIFY_BODY_TIMES = ("updated_at", "created_at", "processed_at")
+SHOPIFY_RETURN_STATUS = {
+    "returns/request": "requested",
+    "returns/approve": "open",
+    "returns/reopen": "open",
+    "returns/decline": "declined",
+    "returns/close": "closed",
+    "returns/cancel": "canceled",
+}
+"""The return `status` the body of each returns topic carries (Shopify's Return.status)."""
+SHOPIFY_TOPIC_RESOURCES = {
+    "orders": "Order",
+    "refunds": "Refund",
+    "returns": "Return",
+    "reverse_deliveries": "ReverseDelivery",
+    "fulfillment_events": "FulfillmentEvent",
+}
+"""Topic family (before the `/`) -> the resource its body's `admin_graphql_api_id` names."""
 
 UPS_CREDENTIAL_HEADER = "credential"
 DHL_API_KEY_HEADER = "dhl-api-key"
@@ -137,6 +169,9 @@ class Verdict:
         replay_keys: what identifies this delivery for the replay cache (without the source).
         signed_at: the provider's timestamp of the delivery, when it sends one.
         delivery_id: the provider's delivery or event id, when known (the Kafka key).
+        keep_until: when set, how long the replay keys must be remembered (instead of the
+            tolerance past `signed_at`): the end of the window in which the request would
+            still be accepted.
     """
 
     ok: bool
@@ -145,6 +180,7 @@ class Verdict:
     replay_keys: tuple[str, ...] = ()
     signed_at: datetime | None = None
     delivery_id: str | None = None
+    keep_until: datetime | None = None
 
 
 class Verifier(Protocol):
@@ -176,7 +212,10 @@ def _reject(reason: RejectReason, detail: str) -> Verdict:
 
 
 def _accept(
-    *keys: str, signed_at: datetime | None = None, delivery_id: str | None = None
+    *keys: str,
+    signed_at: datetime | None = None,
+    delivery_id: str | None = None,
+    keep_until: datetime | None = None,
 ) -> Verdict:
     return Verdict(
         ok=True,
@@ -184,6 +223,7 @@ def _accept(
         replay_keys=tuple(keys),
         signed_at=signed_at,
         delivery_id=delivery_id,
+        keep_until=keep_until,
     )
 
 
@@ -292,8 +332,14 @@ def verify_shopify(
     *,
     now: datetime,
     tolerance: timedelta,
+    max_age: timedelta = SHOPIFY_MAX_AGE,
+    undated_retention: timedelta = SHOPIFY_UNDATED_RETENTION,
 ) -> Verdict:
-    """Shopify: base64 HMAC-SHA256 of the body; `Triggered-At` within the tolerance."""
+    """Shopify: base64 HMAC-SHA256 of the body; topic consistent with it; body time fresh.
+
+    `max_age` bounds the newest timestamp of the signed body; `undated_retention` is how long
+    a body without one is remembered. `x-shopify-triggered-at` is held to `tolerance`.
+    """
     provided = headers.get("x-shopify-hmac-sha256")
     if not provided:
         return _reject("missing_signature", "no x-shopify-hmac-sha256 header")
@@ -302,20 +348,59 @@ def verify_shopify(
         return _reject("malformed_signature", "x-shopify-hmac-sha256 is not base64")
     if not _any_equal([_hmac_sha256(s.encode(), body) for s in secrets], digest):
         return _reject("bad_signature", "x-shopify-hmac-sha256 matches no configured secret")
-    signed_at = None
-    triggered_at = headers.get("x-shopify-triggered-at")
-    if triggered_at:
-        signed_at = _from_text(triggered_at)
-        if signed_at is None:
+    document = _json(body)
+    topic = headers.get("x-shopify-topic", "").strip().lower()
+    mismatch = shopify_topic_mismatch(topic, document)
+    if mismatch is not None:
+        return _reject("topic_mismatch", mismatch)
+    triggered_at = None
+    if header := headers.get("x-shopify-triggered-at"):
+        triggered_at = _from_text(header)
+        if triggered_at is None:
             return _reject("malformed_signature", "x-shopify-triggered-at is not a timestamp")
-        if not _fresh(signed_at, now, tolerance):
-            return _stale(signed_at, now)
+        if not _fresh(triggered_at, now, tolerance):
+            return _stale(triggered_at, now)
+    body_time = shopify_body_time(document)
+    if body_time is not None and not _fresh(body_time, now, max_age):
+        return _stale(body_time, now)
     webhook_id = headers.get("x-shopify-webhook-id") or None
-    topic = headers.get("x-shopify-topic", "")
-    keys = [f"sig:{topic}:{base64.b64encode(digest).decode()}"]
-    if webhook_id:
-        keys.append(f"id:{webhook_id}")
-    return _accept(*keys, signed_at=signed_at, delivery_id=webhook_id)
+    return _accept(
+        _body_key(body),
+        signed_at=body_time or triggered_at,
+        delivery_id=webhook_id,
+        keep_until=body_time + max_age if body_time else now + undated_retention,
+    )
+
+
+def shopify_topic_mismatch(topic: str, document: object) -> str | None:
+    """Why a signed body cannot be a delivery of `topic` (lower-cased); None when it can.
+
+    A body whose `admin_graphql_api_id` is a gid must name a resource of the topic's family;
+    a returns topic must carry the return status it produces. Without a topic the connector
+    tells the topic from the body, so there is nothing to contradict.
+    """
+    if not topic:
+        return None
+    family = topic.partition("/")[0]
+    resource = SHOPIFY_TOPIC_RESOURCES.get(family)
+    gid = _field(document, "admin_graphql_api_id")
+    if resource and gid and not gid.startswith(f"gid://shopify/{resource}/"):
+        return f"topic {topic!r} but the body is {gid!r}"
+    expected = SHOPIFY_RETURN_STATUS.get(topic)
+    status = (_field(document, "status") or "").lower()
+    if expected is not None and status != expected:
+        return f"topic {topic!r} needs a return with status {expected!r}, the body has {status!r}"
+    return None
+
+
+def shopify_body_time(document: object) -> datetime | None:
+    """The newest of the body's top-level `SHOPIFY_BODY_TIMES` (signed); None when it has none."""
+    times = [
+        parsed
+        for name in SHOPIFY_BODY_TIMES
+        if (text := _field(document, name)) and (parsed := _from_text(text))
+    ]
+    return max(times, default=None)
 
 
 # --- Stripe ----------------------------------------------------------------------------------

@@ -31,10 +31,13 @@ from hub.errors import ConfigurationError
 from hub.webhooks.replay import InMemoryReplayCache
 from hub.webhooks.signatures import (
     HTTP_SCHEMES,
+    SHOPIFY_MAX_AGE,
+    SHOPIFY_UNDATED_RETENTION,
     VERIFIERS,
     Verdict,
     adyen_signing_string,
     paypal_cert_url_allowed,
+    shopify_body_time,
     verify_17track,
     verify_adyen,
     verify_aftership,
@@ -47,6 +50,7 @@ from hub.webhooks.signatures import (
     verify_stripe,
     verify_ups,
 )
+from tests.support.connector_fixtures import FIXTURES
 
 NOW = datetime(2026, 3, 2, 10, 30, 0, tzinfo=UTC)
 TOLERANCE = timedelta(minutes=5)
@@ -637,12 +641,93 @@ def test_shopify_replay_keys_catch_a_replay_under_a_new_webhook_id() -> None:
     assert first.delivery_id == "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
 
 
-def test_shopify_same_body_on_another_topic_is_not_a_replay() -> None:
-    body, headers, _ = shopify(NEW, NOW)
-    created = verify_shopify(body, headers, [NEW], now=NOW, tolerance=TOLERANCE)
-    other = {**headers, "x-shopify-topic": "orders/updated", "x-shopify-webhook-id": "other"}
-    updated = verify_shopify(body, other, [NEW], now=NOW, tolerance=TOLERANCE)
-    assert not set(created.replay_keys) & set(updated.replay_keys)
+SHOPIFY_FIXTURES = FIXTURES / "shopify"
+
+
+def shopify_fixture(name: str, *, topic: str | None = None) -> Request:
+    """A recorded Shopify body signed with NEW, with its recorded headers (or only a topic)."""
+    body = (SHOPIFY_FIXTURES / f"{name}.json").read_bytes()
+    recorded = SHOPIFY_FIXTURES / f"{name}.headers.json"
+    headers = json.loads(recorded.read_text()) if recorded.exists() and topic is None else {}
+    if topic is not None:
+        headers["x-shopify-topic"] = topic
+    headers.pop("x-shopify-triggered-at", None)  # the tests date the request themselves
+    return body, headers | {"x-shopify-hmac-sha256": _b64(_hmac(NEW.encode(), body))}, {}
+
+
+def verify_shopify_at(request: Request, now: datetime = NOW) -> Verdict:
+    body, headers, _ = request
+    return verify_shopify(body, headers, [NEW], now=now, tolerance=TOLERANCE)
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        path.name.removesuffix(".headers.json")
+        for path in SHOPIFY_FIXTURES.glob("*.headers.json")
+    ),
+)
+def test_shopify_every_recorded_topic_agrees_with_its_body(name: str) -> None:
+    request = shopify_fixture(name)
+    verdict = verify_shopify_at(request, now=shopify_body_time(json.loads(request[0])) or NOW)
+    assert verdict.ok, verdict.detail
+
+
+@pytest.mark.parametrize(
+    ("name", "topic"),
+    [
+        ("returns-request-spanish-note", "returns/approve"),
+        ("returns-request-spanish-note", "returns/decline"),
+        ("returns-request-spanish-note", "returns/close"),
+        ("returns-request-spanish-note", "returns/cancel"),
+        ("returns-approve", "returns/request"),
+        ("returns-close", "returns/reopen"),
+        ("returns-decline", " Returns/Approve "),
+        ("refunds-create-first-partial", "orders/cancelled"),
+        ("orders-create-presentment-eur", "returns/request"),
+        ("reverse-deliveries-attach-deliverable", "refunds/create"),
+    ],
+)
+def test_shopify_a_topic_header_the_signed_body_contradicts_is_rejected(
+    name: str, topic: str
+) -> None:
+    verdict = verify_shopify_at(shopify_fixture(name, topic=topic))
+    assert (verdict.ok, verdict.reason) == (False, "topic_mismatch")
+
+
+def test_shopify_replay_keys_ignore_every_unsigned_header() -> None:
+    body, headers, _ = shopify_fixture("returns-approve")
+    first = verify_shopify_at((body, headers, {}))
+    relabelled = headers | {
+        "x-shopify-topic": "returns/reopen",  # also an open return: consistent, same delivery
+        "x-shopify-webhook-id": "forged",
+        "x-shopify-triggered-at": NOW.isoformat(),
+        "x-shopify-event-id": "forged",
+    }
+    again = verify_shopify_at((body, relabelled, {}))
+    assert again.ok
+    assert first.replay_keys == again.replay_keys
+
+
+def test_shopify_a_dated_body_is_stale_after_max_age_whatever_the_headers_say() -> None:
+    request = shopify_fixture("orders-cancelled-customer")
+    updated_at = shopify_body_time(json.loads(request[0]))
+    assert updated_at == datetime(2026, 2, 16, 8, 2, 12, tzinfo=UTC)
+    fresh = verify_shopify_at(request, now=updated_at + SHOPIFY_MAX_AGE)
+    assert fresh.ok
+    assert fresh.signed_at == updated_at
+    assert fresh.keep_until == updated_at + SHOPIFY_MAX_AGE, "remembered while it is fresh"
+    later = updated_at + timedelta(days=30)
+    body, headers, _ = request
+    for forged in ({}, {"x-shopify-triggered-at": later.isoformat()}):
+        verdict = verify_shopify_at((body, headers | forged, {}), now=later)
+        assert (verdict.ok, verdict.reason) == (False, "stale")
+
+
+def test_shopify_an_undated_body_is_remembered_for_the_undated_retention() -> None:
+    verdict = verify_shopify_at(shopify_fixture("returns-request-spanish-note"))
+    assert verdict.ok
+    assert verdict.keep_until == NOW + SHOPIFY_UNDATED_RETENTION
 
 
 def test_shopify_nanosecond_triggered_at() -> None:
@@ -814,3 +899,22 @@ async def test_replay_cache_is_bounded() -> None:
     assert len(cache) == 3
     assert await cache.claim(["a"], now=NOW, until=NOW + TOLERANCE), "the oldest went first"
     assert not await cache.claim(["e"], now=NOW, until=NOW + TOLERANCE)
+
+
+async def test_replay_cache_expires_each_entry_at_its_own_time() -> None:
+    cache = InMemoryReplayCache()
+    assert await cache.claim(["shopify:undated"], now=NOW, until=NOW + timedelta(days=60))
+    assert await cache.claim(["stripe:a"], now=NOW, until=NOW + TOLERANCE)
+    later = NOW + 2 * TOLERANCE
+    assert await cache.claim(["stripe:a"], now=later, until=later + TOLERANCE)
+    assert not await cache.claim(["shopify:undated"], now=NOW + timedelta(days=59), until=later)
+
+
+async def test_a_full_replay_cache_drops_the_entries_closest_to_expiry() -> None:
+    cache = InMemoryReplayCache(max_entries=2)
+    assert await cache.claim(["long"], now=NOW, until=NOW + timedelta(days=60))
+    assert await cache.claim(["short"], now=NOW, until=NOW + TOLERANCE)
+    assert await cache.claim(["new"], now=NOW, until=NOW + timedelta(hours=1))
+    assert len(cache) == 2
+    assert not await cache.claim(["long"], now=NOW, until=NOW + TOLERANCE)
+    assert await cache.claim(["short"], now=NOW, until=NOW + TOLERANCE)

@@ -1,0 +1,137 @@
+"""The webhook intake against hostile input, end to end through its aiohttp application.
+
+No broker: the producer is an in-memory list, so "written" means "handed to the producer and
+acknowledged". Outside services (Mercado Libre's API, PayPal's certificate host) are local
+aiohttp servers speaking the providers' shapes; the clock is pinned and moved by the tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from connectors.base import SignatureScheme
+from hub.settings import Settings, load_settings
+from hub.webhooks.app import create_intake_app
+from tests.support.connector_fixtures import FIXTURES
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 2, 20, 18, 5, tzinfo=UTC)
+SHOPIFY_SECRET = "shpss_hostile_input"
+SOURCES: dict[str, SignatureScheme] = {"shopify": "shopify-hmac-sha256"}
+
+
+@dataclass
+class Clock:
+    now: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Producer:
+    """Records what the intake wrote: (topic, value, key, headers)."""
+
+    written: list[tuple[str, bytes, bytes | None, dict[str, bytes]]] = field(default_factory=list)
+
+    async def __call__(
+        self, topic: str, value: bytes, key: bytes | None, headers: list[tuple[str, bytes]]
+    ) -> None:
+        self.written.append((topic, value, key, dict(headers)))
+
+
+def hostile_settings(**overrides: Any) -> Settings:
+    secrets = {"shopify": [SHOPIFY_SECRET]} | overrides.pop("webhook_secrets", {})
+    return load_settings(webhook_secrets=secrets, **overrides)
+
+
+@dataclass
+class Intake:
+    client: TestClient[web.Request, web.Application]
+    producer: Producer
+    clock: Clock
+
+    async def post(
+        self, source: str, body: bytes, headers: dict[str, str], query: str = ""
+    ) -> tuple[int, Any]:
+        response = await self.client.post(f"/webhooks/{source}{query}", data=body, headers=headers)
+        return response.status, await response.json(content_type=None)
+
+
+IntakeFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def intake_for() -> AsyncIterator[IntakeFactory]:
+    """Starts an intake on `settings` and `sources`; every one started is closed at the end."""
+    clients: list[TestClient[web.Request, web.Application]] = []
+
+    async def start(
+        settings: Settings | None = None,
+        sources: dict[str, SignatureScheme] = SOURCES,
+        **services: Any,
+    ) -> Intake:
+        producer, clock = Producer(), Clock()
+        app = create_intake_app(
+            settings or hostile_settings(), producer, sources=sources, clock=clock, **services
+        )
+        client = TestClient(TestServer(app))
+        await client.start_server()
+        clients.append(client)
+        return Intake(client, producer, clock)
+
+    yield start
+    for client in clients:
+        await client.close()
+
+
+# --- Shopify: the unsigned topic and time headers ----------------------------------------------
+
+
+def shopify_delivery(name: str) -> tuple[bytes, dict[str, str]]:
+    """A recorded Shopify delivery, signed as Shopify signs it, triggered at NOW."""
+    body = (FIXTURES / "shopify" / f"{name}.json").read_bytes()
+    digest = hmac.new(SHOPIFY_SECRET.encode(), body, hashlib.sha256).digest()
+    return body, {
+        "Content-Type": "application/json",
+        "X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(),
+        "X-Shopify-Topic": "returns/request",
+        "X-Shopify-Webhook-Id": "d81c3e5a-0f27-4b9d-8a61-7e4c2b9f0d13",
+        "X-Shopify-Triggered-At": NOW.isoformat().replace("+00:00", "Z"),
+    }
+
+
+async def test_a_captured_shopify_return_request_is_written_once_however_it_is_replayed(
+    intake_for: IntakeFactory,
+) -> None:
+    intake = await intake_for()
+    body, headers = shopify_delivery("returns-request-spanish-note")
+    assert await intake.post("shopify", body, headers) == (200, {"accepted": True})
+
+    for topic in ("returns/approve", "returns/decline", "returns/close"):
+        relabelled = headers | {"X-Shopify-Topic": topic, "X-Shopify-Webhook-Id": topic}
+        assert await intake.post("shopify", body, relabelled) == (
+            401,
+            {"accepted": False, "reason": "topic_mismatch"},
+        )
+
+    intake.clock.now = NOW + timedelta(days=30)
+    later = intake.clock.now.isoformat()
+    for replayed in (
+        headers | {"X-Shopify-Triggered-At": later, "X-Shopify-Webhook-Id": "new"},
+        {name: value for name, value in headers.items() if name != "X-Shopify-Triggered-At"},
+    ):
+        status, answer = await intake.post("shopify", body, replayed)
+        assert (status, answer) == (200, {"accepted": True, "duplicate": True})
+    assert len(intake.producer.written) == 1
