@@ -10,7 +10,9 @@ durable; there is no other work on the request path.
          signed request unchanged (Shopify, Adyen, AfterShip, EasyPost, 17TRACK, PayPal,
          Mercado Libre, the header-credential schemes): nothing is written again, and answering
          an error would only make the provider retry, then disable the endpoint
-    401  signature or credential missing, malformed, wrong, or its signed timestamp is stale
+    400  the verified delivery's id is not printable text (it would be the record key)
+    401  signature or credential missing, malformed, wrong, or its signed timestamp is stale;
+         a Shopify topic header the signed body contradicts (`topic_mismatch`)
     404  unknown source, or a source without HTTP intake
     409  a Stripe signature seen before: Stripe signs every attempt afresh, so this is a replay
     413  the body is longer than `webhook_max_body_bytes` (at most that many bytes are read)
@@ -18,9 +20,11 @@ durable; there is no other work on the request path.
          did not acknowledge, or the same delivery is still being written by this process:
          the provider retries later
 
-Every rejection is logged with source, reason, status and remote address. The record carries
-the body exactly as received and the hub headers of `hub.raw_records`, with the provider headers
-connectors need (`KEPT_HEADERS`); its key is the provider's delivery or event id when known.
+Every rejection is logged with source, reason, status and remote address; the source (a raw
+path segment) and the detail are escaped and cut (`loggable`), and no answer echoes them. The
+record carries the body exactly as received and the hub headers of `hub.raw_records`, with the
+provider headers connectors need (`KEPT_HEADERS`); its key is the provider's delivery or event id
+when known.
 
 Shopify retries a delivery for 4 hours with its original `X-Shopify-Triggered-At`, so its
 freshness window is at least `RETRY_WINDOWS` (the header is not signed, the window is about
@@ -221,6 +225,23 @@ class _Intake:
         if not verdict.ok:
             return self._reject(request, source, 401, verdict.reason, verdict.detail)
 
+        problem = delivery_id_problem(verdict.delivery_id)
+        if problem is not None:
+            return self._reject(request, source, 400, "bad_delivery_id", problem)
+        key = verdict.delivery_id.encode() if verdict.delivery_id else None
+        record = RawRecord(
+            source=source,
+            body=body,
+            received_at=now,
+            signature="verified",
+            http_headers={
+                name: headers[name]
+                for name in (*COMMON_KEPT_HEADERS, *KEPT_HEADERS.get(scheme, ()))
+                if name in headers
+            },
+        )
+        topic = f"{self._settings.topic_prefix}{raw_topic(source)}"
+
         keys = [f"{source}:{key}" for key in verdict.replay_keys]
         until = verdict.keep_until or max(now, verdict.signed_at or now) + tolerance
         if keys and not await self._replay.claim(keys, now=now, until=until):
@@ -237,24 +258,12 @@ class _Intake:
             )
             return _accepted(scheme, duplicate=True)
 
-        record = RawRecord(
-            source=source,
-            body=body,
-            received_at=now,
-            signature="verified",
-            http_headers={
-                name: headers[name]
-                for name in (*COMMON_KEPT_HEADERS, *KEPT_HEADERS.get(scheme, ()))
-                if name in headers
-            },
-        )
-        topic = f"{self._settings.topic_prefix}{raw_topic(source)}"
-        key = verdict.delivery_id.encode() if verdict.delivery_id else None
+        # From the claim on, every way out but an acknowledged write releases it: a claim kept
+        # for a delivery that was not written would answer the provider's retries "duplicate".
         self._in_flight.update(keys)
         try:
             await self._send(topic, body, key, encode_headers(record))
         except BaseException as exc:
-            # Not acknowledged, so not accepted: the provider's retry must not look like a replay.
             await self._replay.release(keys)
             if not isinstance(exc, Exception):
                 raise
@@ -316,15 +325,41 @@ class _Intake:
     def _reject(
         request: web.Request, source: str, status: int, reason: str, detail: str
     ) -> web.Response:
+        # `source` is the raw path segment and `detail` may quote request data: both are escaped.
         logger.warning(
             "webhook rejected source=%s reason=%s status=%d remote=%s detail=%s",
-            source,
+            loggable(source, limit=MAX_LOGGED_SOURCE),
             reason,
             status,
             request.remote,
-            detail,
+            loggable(detail),
         )
         return _rejection(status, reason)
+
+
+MAX_LOGGED_SOURCE = 64
+MAX_DELIVERY_ID = 255
+
+
+def loggable(text: str, *, limit: int = 300) -> str:
+    """`text` safe for one log line: non-printable characters (CR, LF, ESC, lone surrogates...)
+    backslash-escaped, cut to `limit` characters with a trailing `...` when longer."""
+    escaped = "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text[: limit + 1]
+    )
+    return escaped if len(escaped) <= limit else escaped[:limit] + "..."
+
+
+def delivery_id_problem(delivery_id: str | None) -> str | None:
+    """Why a delivery id cannot be logged and used as the record key; None when it can.
+
+    An id must be printable text (no control characters, no lone surrogates) of at most
+    `MAX_DELIVERY_ID` characters; no provider sends anything else.
+    """
+    if delivery_id is None or (len(delivery_id) <= MAX_DELIVERY_ID and delivery_id.isprintable()):
+        return None
+    return f"delivery id {loggable(delivery_id, limit=40)} is not printable text"
 
 
 def _is_utf8(value: str) -> bool:

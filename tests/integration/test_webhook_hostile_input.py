@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,6 +20,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from yarl import URL
 
 from connectors.base import SignatureScheme
 from hub.settings import Settings, load_settings
@@ -135,3 +138,61 @@ async def test_a_captured_shopify_return_request_is_written_once_however_it_is_r
         status, answer = await intake.post("shopify", body, replayed)
         assert (status, answer) == (200, {"accepted": True, "duplicate": True})
     assert len(intake.producer.written) == 1
+
+
+# --- delivery ids and the path's source segment --------------------------------------------------
+
+AFTERSHIP_SECRET = "aftership_hostile_input"
+
+
+def aftership_delivery(event_id: str) -> tuple[bytes, dict[str, str]]:
+    """An AfterShip-signed body whose `event_id` (the delivery id) is `event_id`, JSON-escaped."""
+    body = json.dumps({"event": "tracking_update", "event_id": event_id, "msg": {}}).encode()
+    digest = hmac.new(AFTERSHIP_SECRET.encode(), body, hashlib.sha256).digest()
+    return body, {"aftership-hmac-sha256": base64.b64encode(digest).decode()}
+
+
+@pytest.mark.parametrize(
+    "event_id",
+    [
+        pytest.param("evt_\udcff", id="lone-surrogate"),
+        pytest.param("evt_1\r\nwebhook accepted source=stripe", id="line-break"),
+        pytest.param("e" * 256, id="too-long"),
+    ],
+)
+async def test_a_signed_delivery_with_an_unusable_id_is_refused_before_it_is_claimed(
+    intake_for: IntakeFactory, event_id: str
+) -> None:
+    intake = await intake_for(
+        hostile_settings(webhook_secrets={"aftership": [AFTERSHIP_SECRET]}),
+        sources={"aftership": "aftership-hmac-sha256"},
+    )
+    body, headers = aftership_delivery(event_id)
+    for _ in range(2):  # the retry gets the same answer, not "duplicate"
+        assert await intake.post("aftership", body, headers) == (
+            400,
+            {"accepted": False, "reason": "bad_delivery_id"},
+        )
+    assert intake.producer.written == []
+    usable_body, usable_headers = aftership_delivery("evt_1")
+    assert (await intake.post("aftership", usable_body, usable_headers))[0] == 200
+
+
+async def test_an_unknown_source_is_404_and_logged_escaped_and_cut(
+    intake_for: IntakeFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    intake = await intake_for()
+    forged_line = "%0D%0A2026-02-20%2018:05:00%20INFO%20webhook%20accepted%1B[2J"
+    path = URL("/webhooks/ebay" + forged_line + "x" * 200, encoded=True)
+    with caplog.at_level(logging.WARNING, logger="hub.webhooks.app"):
+        response = await intake.client.post(path, data=b"{}")
+        answer = await response.read()
+    assert (response.status, json.loads(answer)) == (
+        404,
+        {"accepted": False, "reason": "unknown_source"},
+    )
+    [record] = [r for r in caplog.records if "unknown_source" in r.getMessage()]
+    message = record.getMessage()
+    assert not any(char in message for char in "\r\n\x1b")
+    assert "source=ebay\\r\\n2026-02-20" in message
+    assert "x" * 65 not in message
