@@ -74,6 +74,11 @@ class Settings(BaseSettings):
         "as delivered: a replay within it is a duplicate",
     )
 
+    paypal_sandbox: bool = Field(
+        False,
+        description="also trust certificates of PayPal's sandbox hosts (test deployments only)",
+    )
+
     feed_tokens: dict[str, list[SecretStr]] = Field(
         default_factory=dict,
         description="per region code (DE, JP...), the access tokens of the teams that may read it",

@@ -67,7 +67,8 @@ from hub.webhooks.signatures import (
     CertificateVerifier,
     Verdict,
     adyen_keys,
-    paypal_cert_url_allowed,
+    check_paypal_request,
+    paypal_cert_url,
     verify_mercadolibre,
     verify_paypal,
     verify_shopify,
@@ -303,13 +304,20 @@ class _Intake:
         if scheme == "paypal-verify":
             if self._paypal is None:
                 return self._reject(request, source, 503, "not_configured", "no PayPal verifier")
-            url = headers.get("paypal-cert-url", "")
-            certificate = None
-            if paypal_cert_url_allowed(url):
-                try:
-                    certificate = await self._paypal.fetch(url)
-                except CertificateFetchError as exc:
-                    return self._reject(request, source, 503, "certificate_unavailable", str(exc))
+            sandbox = self._settings.paypal_sandbox
+            # A fetch is a request to PayPal on behalf of an unauthenticated caller: only after
+            # every check that needs no certificate.
+            rejected = check_paypal_request(
+                body, headers, now=now, tolerance=tolerance, sandbox=sandbox
+            )
+            if rejected is not None:
+                return rejected
+            url = paypal_cert_url(headers["paypal-cert-url"], sandbox=sandbox)
+            assert url is not None  # check_paypal_request rejected every other URL
+            try:
+                certificate = await self._paypal.fetch(url)
+            except CertificateFetchError as exc:
+                return self._reject(request, source, 503, "certificate_unavailable", str(exc))
             return verify_paypal(
                 body,
                 headers,
@@ -318,6 +326,7 @@ class _Intake:
                 tolerance=tolerance,
                 certificate=certificate,
                 certificate_verifier=self._paypal.verifier,
+                sandbox=sandbox,
             )
         return VERIFIERS[scheme](body, headers, secrets, now=now, tolerance=tolerance)
 
@@ -401,7 +410,11 @@ async def serve_intake(
         async with aiohttp.ClientSession() as session:
             verifier = default_certificate_verifier()
             paypal = (
-                PayPalCertificates(HttpCertificateFetcher(session), verifier) if verifier else None
+                PayPalCertificates(
+                    HttpCertificateFetcher(session, sandbox=settings.paypal_sandbox), verifier
+                )
+                if verifier
+                else None
             )
 
             async def send(

@@ -39,11 +39,16 @@ adyen-hmac-item
 paypal-verify
     Self-verification: RSA-SHA256 (`paypal-auth-algo: SHA256withRSA`) over
     `<transmission_id>|<transmission_time>|<webhook_id>|<crc32(body), unsigned decimal>` with the
-    certificate found at `paypal-cert-url`, which must be HTTPS on a PayPal API host. The secrets
-    are the source's webhook ids. The certificate is fetched by the caller and checked by an
-    injected `CertificateVerifier`. CRC32 is not a cryptographic hash, so a captured signature
-    could carry a forged body of equal CRC32: the replay key (transmission id) and the tolerance
-    on the signed transmission time are what stop it.
+    certificate found at `paypal-cert-url`, which must be PayPal's certificate endpoint on a live
+    PayPal API host (`paypal_cert_url`; sandbox hosts only when enabled). The secrets are the
+    source's webhook ids. The certificate is fetched by the caller and checked by an injected
+    `CertificateVerifier`. Fetching costs a request to PayPal, so every check that needs no
+    certificate comes first (`check_paypal_request`): all headers, the algorithm, the URL, the
+    transmission time within the tolerance and a JSON body. Here, unlike the other schemes,
+    `stale` is decided before the signature and does not imply an authentic request. CRC32 is
+    not a cryptographic hash, so a captured signature could carry a forged body of equal CRC32:
+    the replay key (transmission id) and the tolerance on the signed transmission time are what
+    stop it.
 aftership-hmac-sha256
     `aftership-hmac-sha256` (Tracking) or `as-signature-hmac-sha256` (Returns, Warranty) or the
     older `am-webhook-signature: hmac-sha256=<sig>`: base64 HMAC-SHA256 of the raw body. The
@@ -91,6 +96,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import unicodedata
 import zlib
 from collections.abc import Mapping, Sequence
@@ -98,7 +104,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Literal, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from connectors.base import SignatureScheme
 from hub.errors import ConfigurationError
@@ -114,10 +120,17 @@ RejectReason = Literal[
     "topic_mismatch",
 ]
 
-PAYPAL_CERT_HOSTS = frozenset(
-    {"api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com"}
-)
+PAYPAL_CERT_HOSTS = frozenset({"api.paypal.com", "api-m.paypal.com"})
+PAYPAL_SANDBOX_CERT_HOSTS = frozenset({"api.sandbox.paypal.com", "api-m.sandbox.paypal.com"})
 PAYPAL_CERT_PATH_PREFIX = "/v1/notifications/certs/"
+_PAYPAL_CERT_NAME = re.compile(r"[A-Za-z0-9_-]{1,200}")  # e.g. CERT-360caa42-fca2a594-1d93a270
+_PAYPAL_HEADERS = (
+    "paypal-transmission-id",
+    "paypal-transmission-time",
+    "paypal-transmission-sig",
+    "paypal-cert-url",
+    "paypal-auth-algo",
+)
 
 SHOPIFY_MAX_AGE = timedelta(hours=6)
 """Default age limit of a dated Shopify body: 4 hours of retries plus queueing delays."""
@@ -548,22 +561,35 @@ def verify_adyen(
 # --- PayPal ----------------------------------------------------------------------------------
 
 
-def paypal_cert_url_allowed(url: str) -> bool:
-    """True for an HTTPS URL of PayPal's certificate endpoint on a PayPal API host."""
+def paypal_cert_url(url: str, *, sandbox: bool = False) -> str | None:
+    """The canonical form of a PayPal certificate URL; None when `url` is not one.
+
+    Accepted: `https://<host>/v1/notifications/certs/<name>` on a live PayPal API host (sandbox
+    hosts only with `sandbox`), on the default port, without userinfo, query or fragment, whose
+    percent-decoded path is the prefix and one name of letters, digits, `-` and `_` (so no dot
+    segment, slash or further escape). The result is rebuilt from the checked parts: every
+    spelling of one certificate gives the same URL (one cache entry, one fetch).
+    """
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError:
-        return False
-    return (
-        parts.scheme == "https"
-        and parts.hostname in PAYPAL_CERT_HOSTS
-        and parts.username is None
-        and parts.password is None
-        and port in (None, 443)
-        and parts.path.startswith(PAYPAL_CERT_PATH_PREFIX)
-        and ".." not in parts.path
-    )
+        path = unquote(parts.path, errors="strict")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    hosts = PAYPAL_CERT_HOSTS | (PAYPAL_SANDBOX_CERT_HOSTS if sandbox else frozenset())
+    name = path.removeprefix(PAYPAL_CERT_PATH_PREFIX)
+    if (
+        parts.scheme != "https"
+        or parts.hostname not in hosts
+        or "@" in parts.netloc
+        or port not in (None, 443)
+        or "?" in url
+        or "#" in url
+        or not path.startswith(PAYPAL_CERT_PATH_PREFIX)
+        or not _PAYPAL_CERT_NAME.fullmatch(name)
+    ):
+        return None
+    return f"https://{parts.hostname}{PAYPAL_CERT_PATH_PREFIX}{name}"
 
 
 def paypal_signed_message(
@@ -572,6 +598,36 @@ def paypal_signed_message(
     """What PayPal signs: `<transmission id>|<time>|<webhook id>|<crc32 of the body>`."""
     crc = zlib.crc32(body) & 0xFFFFFFFF
     return _utf8(f"{transmission_id}|{transmission_time}|{webhook_id}|{crc}")
+
+
+def check_paypal_request(
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    now: datetime,
+    tolerance: timedelta,
+    sandbox: bool = False,
+) -> Verdict | None:
+    """The rejection of a PayPal request by every check that needs no certificate; None if it
+    passes them: all five headers, SHA256withRSA, a certificate URL (`paypal_cert_url`), a
+    base64 signature, a transmission time within the tolerance and a JSON object body."""
+    missing = [name for name in _PAYPAL_HEADERS if not headers.get(name)]
+    if missing:
+        return _reject("missing_signature", "missing " + ", ".join(missing))
+    if headers["paypal-auth-algo"].strip().upper() != "SHA256WITHRSA":
+        return _reject("unsupported_algorithm", f"paypal-auth-algo {headers['paypal-auth-algo']!r}")
+    if paypal_cert_url(headers["paypal-cert-url"], sandbox=sandbox) is None:
+        return _reject("untrusted_certificate", "paypal-cert-url is not a PayPal certificate URL")
+    if _b64(headers["paypal-transmission-sig"]) is None:
+        return _reject("malformed_signature", "paypal-transmission-sig is not base64")
+    signed_at = _from_text(headers["paypal-transmission-time"])
+    if signed_at is None:
+        return _reject("malformed_signature", "paypal-transmission-time is not a timestamp")
+    if not _fresh(signed_at, now, tolerance):
+        return _stale(signed_at, now)
+    if not isinstance(_json(body), dict):
+        return _reject("malformed_body", "the body is not a JSON object")
+    return None
 
 
 def verify_paypal(
@@ -583,34 +639,17 @@ def verify_paypal(
     tolerance: timedelta,
     certificate: bytes | None = None,
     certificate_verifier: CertificateVerifier | None = None,
+    sandbox: bool = False,
 ) -> Verdict:
     """PayPal self-verification: SHA256withRSA over the transmission string, any webhook id."""
-    names = (
-        "paypal-transmission-id",
-        "paypal-transmission-time",
-        "paypal-transmission-sig",
-        "paypal-cert-url",
-        "paypal-auth-algo",
-    )
-    values = [headers.get(name) for name in names]
-    missing = [name for name, value in zip(names, values, strict=True) if not value]
-    if missing:
-        return _reject("missing_signature", "missing " + ", ".join(missing))
-    transmission_id, transmission_time, signature_b64, cert_url, algorithm = (
-        value or "" for value in values
-    )
-    if algorithm.strip().upper() != "SHA256WITHRSA":
-        return _reject("unsupported_algorithm", f"paypal-auth-algo {algorithm!r}")
-    if not paypal_cert_url_allowed(cert_url):
-        return _reject("untrusted_certificate", "paypal-cert-url is not a PayPal certificate URL")
+    rejected = check_paypal_request(body, headers, now=now, tolerance=tolerance, sandbox=sandbox)
+    if rejected is not None:
+        return rejected
     if certificate is None or certificate_verifier is None:
         return _reject("untrusted_certificate", "no certificate or verifier to check it with")
-    signature = _b64(signature_b64)
-    if signature is None:
-        return _reject("malformed_signature", "paypal-transmission-sig is not base64")
-    signed_at = _from_text(transmission_time)
-    if signed_at is None:
-        return _reject("malformed_signature", "paypal-transmission-time is not a timestamp")
+    transmission_id = headers["paypal-transmission-id"]
+    transmission_time = headers["paypal-transmission-time"]
+    signature = _b64(headers["paypal-transmission-sig"]) or b""
     verified = any(
         certificate_verifier.verify(
             certificate,
@@ -627,10 +666,10 @@ def verify_paypal(
     )
     if not verified:
         return _reject("bad_signature", "signature does not verify for any configured webhook id")
-    if not _fresh(signed_at, now, tolerance):
-        return _stale(signed_at, now)
     return _accept(
-        f"tid:{transmission_id}", signed_at=signed_at, delivery_id=_field(_json(body), "id")
+        f"tid:{transmission_id}",
+        signed_at=_from_text(transmission_time),
+        delivery_id=_field(_json(body), "id"),
     )
 
 

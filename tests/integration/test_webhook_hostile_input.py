@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import logging
+import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,11 +21,16 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
 from yarl import URL
 
 from connectors.base import SignatureScheme
 from hub.settings import Settings, load_settings
-from hub.webhooks.app import create_intake_app
+from hub.webhooks.app import PayPalCertificates, create_intake_app
+from hub.webhooks.certificates import CryptographyCertificateVerifier
 from tests.support.connector_fixtures import FIXTURES
 
 pytestmark = pytest.mark.integration
@@ -196,3 +202,119 @@ async def test_an_unknown_source_is_404_and_logged_escaped_and_cut(
     assert not any(char in message for char in "\r\n\x1b")
     assert "source=ebay\\r\\n2026-02-20" in message
     assert "x" * 65 not in message
+
+
+# --- PayPal: no certificate fetch for a request that fails a cheap check -----------------------
+
+PAYPAL_WEBHOOK_ID = "4JH86294D6297924G"
+PAYPAL_CERT_URL = "https://api.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-1d93a270"
+
+
+@dataclass
+class PayPalKey:
+    """A throw-away RSA key with a self-signed certificate, standing in for PayPal's."""
+
+    key: rsa.RSAPrivateKey = field(
+        default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
+
+    def certificate(self) -> bytes:
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "messageverificationcerts")])
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self.key.public_key())
+            .serial_number(1)
+            .not_valid_before(NOW - timedelta(days=1))
+            .not_valid_after(NOW + timedelta(days=365))
+            .sign(self.key, hashes.SHA256())
+        )
+        return certificate.public_bytes(serialization.Encoding.PEM)
+
+    def delivery(self, cert_url: str = PAYPAL_CERT_URL) -> tuple[bytes, dict[str, str]]:
+        body = b'{"id":"WH-0EW14418AH6556127-4U372936GS461402T","event_type":"PAYMENT.SALE"}'
+        tid, when = "dfb3be50-fd74-11e4-8bf3-77339302725b", NOW.isoformat()
+        signed = f"{tid}|{when}|{PAYPAL_WEBHOOK_ID}|{zlib.crc32(body) & 0xFFFFFFFF}".encode()
+        signature = self.key.sign(signed, padding.PKCS1v15(), hashes.SHA256())
+        return body, {
+            "paypal-transmission-id": tid,
+            "paypal-transmission-time": when,
+            "paypal-transmission-sig": base64.b64encode(signature).decode(),
+            "paypal-cert-url": cert_url,
+            "paypal-auth-algo": "SHA256withRSA",
+        }
+
+
+@dataclass
+class RecordingFetcher:
+    """A CertificateFetcher serving one certificate and recording every URL it was asked for."""
+
+    certificate: bytes
+    urls: list[str] = field(default_factory=list)
+
+    async def __call__(self, url: str) -> bytes:
+        self.urls.append(url)
+        return self.certificate
+
+
+def _without(headers: dict[str, str], name: str) -> dict[str, str]:
+    return {key: value for key, value in headers.items() if key != name}
+
+
+async def test_paypal_certificates_are_fetched_only_for_requests_that_pass_the_cheap_checks(
+    intake_for: IntakeFactory,
+) -> None:
+    key = PayPalKey()
+    fetcher = RecordingFetcher(key.certificate())
+    intake = await intake_for(
+        hostile_settings(webhook_secrets={"paypal": [PAYPAL_WEBHOOK_ID]}),
+        sources={"paypal": "paypal-verify"},
+        paypal=PayPalCertificates(fetcher, CryptographyCertificateVerifier()),
+    )
+    body, headers = key.delivery()
+    certs = "https://api.paypal.com/v1/notifications/certs/"
+    cheap_failures = [
+        (body, _without(headers, "paypal-transmission-sig"), "missing_signature"),
+        (body, headers | {"paypal-transmission-time": "2026-01-01T00:00:00Z"}, "stale"),
+        (b"not json", headers, "malformed_body"),
+        *(
+            (body, headers | {"paypal-cert-url": url}, "untrusted_certificate")
+            for url in (
+                PAYPAL_CERT_URL + "?nocache=1",
+                f"{certs}%2e%2e/%2e%2e/oauth2/token",
+                "https://api.sandbox.paypal.com/v1/notifications/certs/CERT-1",
+                "https://api.paypal.com:8443/v1/notifications/certs/CERT-1",
+            )
+        ),
+    ]
+    for request_body, request_headers, reason in cheap_failures:
+        assert await intake.post("paypal", request_body, request_headers) == (
+            401,
+            {"accepted": False, "reason": reason},
+        )
+    assert fetcher.urls == []
+
+    spelled_otherwise = PAYPAL_CERT_URL.replace("api.paypal.com", "API.PayPal.com:443")
+    body, headers = key.delivery(spelled_otherwise)
+    assert await intake.post("paypal", body, headers) == (200, {"accepted": True})
+    assert fetcher.urls == [PAYPAL_CERT_URL], "fetched once, by its canonical URL"
+
+
+async def test_paypal_sandbox_certificates_only_when_the_sandbox_is_enabled(
+    intake_for: IntakeFactory,
+) -> None:
+    key = PayPalKey()
+    sandbox_url = "https://api-m.sandbox.paypal.com/v1/notifications/certs/CERT-360caa42-a5cafa77"
+    body, headers = key.delivery(sandbox_url)
+    for enabled, status in ((False, 401), (True, 200)):
+        fetcher = RecordingFetcher(key.certificate())
+        intake = await intake_for(
+            hostile_settings(
+                webhook_secrets={"paypal": [PAYPAL_WEBHOOK_ID]}, paypal_sandbox=enabled
+            ),
+            sources={"paypal": "paypal-verify"},
+            paypal=PayPalCertificates(fetcher, CryptographyCertificateVerifier()),
+        )
+        assert (await intake.post("paypal", body, headers))[0] == status
+        assert fetcher.urls == ([sandbox_url] if enabled else [])

@@ -36,7 +36,8 @@ from hub.webhooks.signatures import (
     VERIFIERS,
     Verdict,
     adyen_signing_string,
-    paypal_cert_url_allowed,
+    check_paypal_request,
+    paypal_cert_url,
     shopify_body_time,
     verify_17track,
     verify_adyen,
@@ -58,7 +59,7 @@ OLD = "old-secret-ä"
 NEW = "new-secret"
 ADYEN_OLD = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"
 ADYEN_NEW = "74F490DD33F7327BAECC88B2947C011FC02D014A473AAA33A8EC93E4DC069174"
-PAYPAL_CERT_URL = "https://api.sandbox.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594"
+PAYPAL_CERT_URL = "https://api.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-1d93a270"
 
 Headers = dict[str, str]
 Request = tuple[bytes, Headers, dict[str, Any]]
@@ -663,8 +664,7 @@ def verify_shopify_at(request: Request, now: datetime = NOW) -> Verdict:
 @pytest.mark.parametrize(
     "name",
     sorted(
-        path.name.removesuffix(".headers.json")
-        for path in SHOPIFY_FIXTURES.glob("*.headers.json")
+        path.name.removesuffix(".headers.json") for path in SHOPIFY_FIXTURES.glob("*.headers.json")
     ),
 )
 def test_shopify_every_recorded_topic_agrees_with_its_body(name: str) -> None:
@@ -827,24 +827,80 @@ def test_dhl_and_ups_replay_key_is_the_body() -> None:
     assert verify_ups(ups_body, ups_headers, [NEW], now=NOW, tolerance=TOLERANCE).ok
 
 
+PAYPAL_CERTS = "https://api.paypal.com/v1/notifications/certs/"
+
+
 @pytest.mark.parametrize(
-    ("url", "allowed"),
+    ("url", "canonical"),
     [
-        (PAYPAL_CERT_URL, True),
-        ("https://api.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-a5cafa77", True),
-        ("https://api-m.paypal.com:443/v1/notifications/certs/CERT-1", True),
-        ("http://api.paypal.com/v1/notifications/certs/CERT-1", False),
-        ("https://api.paypal.com.attacker.example/v1/notifications/certs/CERT-1", False),
-        ("https://attacker.example/v1/notifications/certs/CERT-1", False),
-        ("https://user@api.paypal.com/v1/notifications/certs/CERT-1", False),
-        ("https://api.paypal.com:8443/v1/notifications/certs/CERT-1", False),
-        ("https://api.paypal.com/v1/oauth2/token", False),
-        ("https://api.paypal.com/v1/notifications/certs/../../oauth2", False),
-        ("https://api.paypal.com:bad/v1/notifications/certs/CERT-1", False),
+        (PAYPAL_CERT_URL, PAYPAL_CERT_URL),
+        (
+            "https://api-m.paypal.com:443/v1/notifications/certs/CERT-1",
+            "https://api-m.paypal.com/v1/notifications/certs/CERT-1",
+        ),
+        ("HTTPS://API.PayPal.com/v1/notifications/certs/CERT-1", f"{PAYPAL_CERTS}CERT-1"),
+        ("https://api.paypal.com:443/v1/notifications/certs/CERT-1", f"{PAYPAL_CERTS}CERT-1"),
+        ("https://api.paypal.com/v1/notifications/certs/CERT%2D1", f"{PAYPAL_CERTS}CERT-1"),
+        ("http://api.paypal.com/v1/notifications/certs/CERT-1", None),
+        ("https://api.paypal.com.attacker.example/v1/notifications/certs/CERT-1", None),
+        ("https://api.paypal.com./v1/notifications/certs/CERT-1", None),
+        ("https://attacker.example/v1/notifications/certs/CERT-1", None),
+        ("https://user@api.paypal.com/v1/notifications/certs/CERT-1", None),
+        ("https://@api.paypal.com/v1/notifications/certs/CERT-1", None),
+        ("https://api.paypal.com:8443/v1/notifications/certs/CERT-1", None),
+        ("https://api.paypal.com:bad/v1/notifications/certs/CERT-1", None),
+        ("https://api.paypal.com/v1/oauth2/token", None),
+        ("https://api.paypal.com/v1/notifications/certs/../../oauth2", None),
+        ("https://api.paypal.com/v1/notifications/certs/%2e%2e/%2e%2e/oauth2/token", None),
+        ("https://api.paypal.com/v1/notifications/certs/%252e%252e/oauth2", None),
+        ("https://api.paypal.com/v1/notifications/certs/.", None),
+        ("https://api.paypal.com/v1/notifications/certs/CERT-1/", None),
+        ("https://api.paypal.com/v1/notifications/certs/CERT-1%2F..%2Fx", None),
+        ("https://api.paypal.com/v1/notifications/certs/CERT-1?cache=bust", None),
+        ("https://api.paypal.com/v1/notifications/certs/CERT-1?", None),
+        ("https://api.paypal.com/v1/notifications/certs/CERT-1#x", None),
+        ("https://api.paypal.com/v1/notifications/certs/", None),
+        ("https://api.sandbox.paypal.com/v1/notifications/certs/CERT-1", None),
+        ("https://api-m.sandbox.paypal.com/v1/notifications/certs/CERT-1", None),
     ],
 )
-def test_paypal_cert_url_allow_list(url: str, allowed: bool) -> None:
-    assert paypal_cert_url_allowed(url) is allowed
+def test_paypal_cert_url_is_pinned_and_canonical(url: str, canonical: str | None) -> None:
+    assert paypal_cert_url(url) == canonical
+
+
+@pytest.mark.parametrize("host", ["api.sandbox.paypal.com", "api-m.sandbox.paypal.com"])
+def test_paypal_sandbox_hosts_only_when_sandbox_is_enabled(host: str) -> None:
+    url = f"https://{host}/v1/notifications/certs/CERT-360caa42-fca2a594-a5cafa77"
+    assert paypal_cert_url(url) is None
+    assert paypal_cert_url(url, sandbox=True) == url
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        pytest.param({"paypal-cert-url": ""}, "missing_signature", id="no-cert-url"),
+        pytest.param({"paypal-transmission-time": "soon"}, "malformed_signature", id="no-time"),
+        pytest.param(
+            {"paypal-transmission-time": (NOW - timedelta(hours=1)).isoformat()},
+            "stale",
+            id="stale",
+        ),
+        pytest.param(
+            {"paypal-cert-url": PAYPAL_CERT_URL + "?fresh=1"}, "untrusted_certificate", id="query"
+        ),
+        pytest.param({"body": b"[]"}, "malformed_body", id="not-an-object"),
+        pytest.param({"body": b"\xff"}, "malformed_body", id="not-json"),
+    ],
+)
+def test_paypal_cheap_checks_need_no_certificate(
+    openssl: OpenSsl, change: dict[str, Any], reason: str
+) -> None:
+    body, headers, _ = paypal(openssl)("4JH86294D6297924G", NOW)
+    assert check_paypal_request(body, headers, now=NOW, tolerance=TOLERANCE) is None
+    body = change.pop("body", body)
+    verdict = check_paypal_request(body, headers | change, now=NOW, tolerance=TOLERANCE)
+    assert verdict is not None
+    assert (verdict.ok, verdict.reason) == (False, reason)
 
 
 @pytest.mark.parametrize(
