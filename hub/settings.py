@@ -74,6 +74,17 @@ class Settings(BaseSettings):
         "as delivered: a replay within it is a duplicate",
     )
 
+    mercadolibre_api_url: str = Field(
+        "https://api.mercadolibre.com",
+        description="where the intake fetches the resource a Mercado Libre notification names",
+    )
+    mercadolibre_access_token: SecretStr | None = Field(
+        None, description="OAuth access token for that API; without it Mercado Libre gets 503"
+    )
+    mercadolibre_fetch_timeout_seconds: float = Field(2.0, gt=0, description="per attempt")
+    mercadolibre_fetch_attempts: int = Field(
+        2, ge=1, description="attempts on timeouts, connection errors, 429 and 5xx"
+    )
     paypal_sandbox: bool = Field(
         False,
         description="also trust certificates of PayPal's sandbox hosts (test deployments only)",

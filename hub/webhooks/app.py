@@ -3,22 +3,29 @@
 Routes: `POST /webhooks/{source}` for every source whose connector arrives over HTTP (all
 signature schemes but `kafka-direct`), and `GET /healthz`. A request is answered only after
 the broker acknowledged the record (the producer uses acks=all), so a 200 means the bytes are
-durable; there is no other work on the request path.
+durable; there is no other work on the request path but fetching a notified Mercado Libre
+resource.
 
     200  written (Adyen gets the body `[accepted]`, the others `{"accepted": true}`); also a
          duplicate of a delivery accepted within its window, for providers that resend a
          signed request unchanged (Shopify, Adyen, AfterShip, EasyPost, 17TRACK, PayPal,
          Mercado Libre, the header-credential schemes): nothing is written again, and answering
          an error would only make the provider retry, then disable the endpoint
-    400  the verified delivery's id is not printable text (it would be the record key)
+    400  the verified delivery's id is not printable text (it would be the record key); a
+         Mercado Libre notification naming no claim resource of its signed id
     401  signature or credential missing, malformed, wrong, or its signed timestamp is stale;
          a Shopify topic header the signed body contradicts (`topic_mismatch`)
     404  unknown source, or a source without HTTP intake
     409  a Stripe signature seen before: Stripe signs every attempt afresh, so this is a replay
     413  the body is longer than `webhook_max_body_bytes` (at most that many bytes are read)
-    503  no secret configured for the source, PayPal's certificate is unavailable, the broker
+    503  no secret configured for the source, PayPal's certificate or the notified Mercado
+         Libre resource is unavailable (`resource_unavailable`, after retries), the broker
          did not acknowledge, or the same delivery is still being written by this process:
          the provider retries later
+
+A Mercado Libre notification signs only `id;request-id;ts`, so its record is not the body but
+the resource fetched by the signed id (`hub.webhooks.resources`), with the fetched path in
+`x-mercadolibre-resource`.
 
 Every rejection is logged with source, reason, status and remote address; the source (a raw
 path segment) and the detail are escaped and cut (`loggable`), and no answer echoes them. The
@@ -61,6 +68,12 @@ from hub.webhooks.certificates import (
     default_certificate_verifier,
 )
 from hub.webhooks.replay import InMemoryReplayCache, ReplayStore
+from hub.webhooks.resources import (
+    HttpResourceFetcher,
+    ResourceFetcher,
+    ResourceFetchError,
+    mercadolibre_resource_path,
+)
 from hub.webhooks.signatures import (
     HTTP_SCHEMES,
     VERIFIERS,
@@ -88,7 +101,6 @@ KEPT_HEADERS: Mapping[SignatureScheme, tuple[str, ...]] = {
         "x-shopify-triggered-at",
     ),
     "paypal-verify": ("paypal-transmission-id", "paypal-transmission-time"),
-    "mercadolibre-x-signature": ("x-request-id",),
 }
 """Provider headers copied to the record (as `http.<name>`), beyond `COMMON_KEPT_HEADERS`."""
 
@@ -101,6 +113,8 @@ REPLAY_REJECTED: frozenset[SignatureScheme] = frozenset({"stripe-signature"})
 """Schemes where a repeated signature is never a legitimate retry: answered 409."""
 
 ADYEN_ACCEPTED = "[accepted]"
+MERCADOLIBRE_RESOURCE_HEADER = "x-mercadolibre-resource"
+"""Names the path of a fetched Mercado Libre resource on its record (see the connector)."""
 
 
 class ProducerSend(Protocol):
@@ -131,6 +145,7 @@ def create_intake_app(
     sources: Mapping[str, SignatureScheme] | None = None,
     replay_store: ReplayStore | None = None,
     paypal: PayPalCertificates | None = None,
+    mercadolibre: ResourceFetcher | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> web.Application:
     """The intake's aiohttp application.
@@ -141,6 +156,8 @@ def create_intake_app(
         sources: source -> scheme; by default every HTTP connector of `connectors.registry`.
         replay_store: where accepted deliveries are remembered (default: in memory).
         paypal: certificate fetcher and verifier; without them PayPal is answered 503.
+        mercadolibre: fetches the resource a Mercado Libre notification names; without it
+            Mercado Libre is answered 503.
         clock: the current time (tests pin it).
 
     Raises:
@@ -152,6 +169,7 @@ def create_intake_app(
         sources=http_sources(CONNECTORS) if sources is None else dict(sources),
         replay=replay_store or InMemoryReplayCache(),
         paypal=paypal,
+        mercadolibre=mercadolibre,
         clock=clock or (lambda: datetime.now(UTC)),
     )
     app = web.Application()
@@ -169,6 +187,7 @@ class _Intake:
         sources: Mapping[str, SignatureScheme],
         replay: ReplayStore,
         paypal: PayPalCertificates | None,
+        mercadolibre: ResourceFetcher | None,
         clock: Callable[[], datetime],
     ) -> None:
         self._settings = settings
@@ -176,6 +195,7 @@ class _Intake:
         self._sources = {s: scheme for s, scheme in sources.items() if scheme in HTTP_SCHEMES}
         self._replay = replay
         self._paypal = paypal
+        self._mercadolibre = mercadolibre
         self._clock = clock
         self._in_flight: set[str] = set()
         self._secrets = {
@@ -189,6 +209,8 @@ class _Intake:
                 logger.warning(
                     "webhook intake: no PayPal certificate verifier, %s answers 503", source
                 )
+            if scheme == "mercadolibre-x-signature" and mercadolibre is None:
+                logger.warning("webhook intake: no Mercado Libre fetcher, %s answers 503", source)
 
     async def healthz(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "sources": sorted(self._sources)})
@@ -230,17 +252,26 @@ class _Intake:
         if problem is not None:
             return self._reject(request, source, 400, "bad_delivery_id", problem)
         key = verdict.delivery_id.encode() if verdict.delivery_id else None
-        record = RawRecord(
-            source=source,
-            body=body,
-            received_at=now,
-            signature="verified",
-            http_headers={
-                name: headers[name]
-                for name in (*COMMON_KEPT_HEADERS, *KEPT_HEADERS.get(scheme, ()))
-                if name in headers
-            },
-        )
+        kept = {
+            name: headers[name]
+            for name in (*COMMON_KEPT_HEADERS, *KEPT_HEADERS.get(scheme, ()))
+            if name in headers
+        }
+        resource_path = None
+        if scheme == "mercadolibre-x-signature":
+            # The body is not signed: what is written is the resource fetched by the signed id.
+            if self._mercadolibre is None:
+                return self._reject(request, source, 503, "not_configured", "no resource fetcher")
+            resource_path = mercadolibre_resource_path(body, verdict.delivery_id)
+            if resource_path is None:
+                return self._reject(
+                    request,
+                    source,
+                    400,
+                    "unexpected_resource",
+                    "no claim resource of the signed id",
+                )
+            kept = {"content-type": "application/json", MERCADOLIBRE_RESOURCE_HEADER: resource_path}
         topic = f"{self._settings.topic_prefix}{raw_topic(source)}"
 
         keys = [f"{source}:{key}" for key in verdict.replay_keys]
@@ -263,7 +294,15 @@ class _Intake:
         # for a delivery that was not written would answer the provider's retries "duplicate".
         self._in_flight.update(keys)
         try:
+            if resource_path is not None and self._mercadolibre is not None:
+                body = await self._mercadolibre(resource_path)
+            record = RawRecord(
+                source=source, body=body, received_at=now, signature="verified", http_headers=kept
+            )
             await self._send(topic, body, key, encode_headers(record))
+        except ResourceFetchError as exc:
+            await self._replay.release(keys)
+            return self._reject(request, source, 503, "resource_unavailable", str(exc))
         except BaseException as exc:
             await self._replay.release(keys)
             if not isinstance(exc, Exception):
@@ -422,12 +461,26 @@ async def serve_intake(
             ) -> None:
                 await producer.send_and_wait(topic, value=value, key=key, headers=headers)
 
+            token = settings.mercadolibre_access_token
+            mercadolibre = (
+                HttpResourceFetcher(
+                    session,
+                    base_url=settings.mercadolibre_api_url,
+                    token=token.get_secret_value(),
+                    timeout_seconds=settings.mercadolibre_fetch_timeout_seconds,
+                    attempts=settings.mercadolibre_fetch_attempts,
+                    max_bytes=settings.webhook_max_body_bytes,
+                )
+                if token
+                else None
+            )
             app = create_intake_app(
                 settings,
                 send,
                 sources=sources,
                 replay_store=replay_store,
                 paypal=paypal,
+                mercadolibre=mercadolibre,
                 clock=clock,
             )
             runner = web.AppRunner(app)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -31,6 +32,7 @@ from connectors.base import SignatureScheme
 from hub.settings import Settings, load_settings
 from hub.webhooks.app import PayPalCertificates, create_intake_app
 from hub.webhooks.certificates import CryptographyCertificateVerifier
+from hub.webhooks.resources import HttpResourceFetcher
 from tests.support.connector_fixtures import FIXTURES
 
 pytestmark = pytest.mark.integration
@@ -318,3 +320,183 @@ async def test_paypal_sandbox_certificates_only_when_the_sandbox_is_enabled(
         )
         assert (await intake.post("paypal", body, headers))[0] == status
         assert fetcher.urls == ([sandbox_url] if enabled else [])
+
+
+# --- Mercado Libre: the resource fetched by its signed id, never the unsigned body -------------
+
+ML_SECRET = "ml_hostile_input"
+ML_TOKEN = "APP_USR-hostile-input-token"
+ML_CLAIM = (FIXTURES / "mercadolibre" / "claim-return-opened-repentant-mlb.json").read_bytes()
+ML_RETURN = (FIXTURES / "mercadolibre" / "return-label-generated-mlb.json").read_bytes()
+ML_CLAIM_ID = "5403019427"
+
+
+@dataclass
+class MercadoLibreApi:
+    """A local server answering like Mercado Libre's post-purchase API for one claim."""
+
+    failures: list[int] = field(default_factory=list)  # statuses to answer first, in order
+    requests: list[tuple[str, str | None]] = field(default_factory=list)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/post-purchase/v1/claims/{id}", self.claim)
+        app.router.add_get("/post-purchase/v2/claims/{id}/returns", self.claim_return)
+        return app
+
+    def _answer(self, request: web.Request, body: bytes) -> web.Response:
+        self.requests.append((request.path, request.headers.get("Authorization")))
+        if self.failures:
+            return web.json_response({"message": "unavailable"}, status=self.failures.pop(0))
+        if request.match_info["id"] != ML_CLAIM_ID:
+            return web.json_response({"message": "Claim not found"}, status=404)
+        return web.Response(body=body, content_type="application/json")
+
+    async def claim(self, request: web.Request) -> web.Response:
+        return self._answer(request, ML_CLAIM)
+
+    async def claim_return(self, request: web.Request) -> web.Response:
+        return self._answer(request, ML_RETURN)
+
+
+def ml_notification(
+    resource: str | None = f"/post-purchase/v1/claims/{ML_CLAIM_ID}",
+    *,
+    signed_id: str = ML_CLAIM_ID,
+) -> tuple[bytes, dict[str, str], str]:
+    """A notification whose x-signature covers `signed_id` (query `data.id`), request id and ts."""
+    notification: dict[str, Any] = {"user_id": 382915544, "topic": "claims", "attempts": 1}
+    if resource is not None:
+        notification["resource"] = resource
+    body = json.dumps(notification).encode()
+    ts, request_id = str(int(NOW.timestamp())), "bb56a2f1-6aae-46ac-982e-9dcd3581d08e"
+    manifest = f"id:{signed_id};request-id:{request_id};ts:{ts};"
+    v1 = hmac.new(ML_SECRET.encode(), manifest.encode(), hashlib.sha256).hexdigest()
+    headers = {"x-signature": f"ts={ts},v1={v1}", "x-request-id": request_id}
+    return body, headers, f"?data.id={signed_id}&type=claims"
+
+
+@pytest.fixture
+async def ml_api() -> AsyncIterator[tuple[MercadoLibreApi, HttpResourceFetcher]]:
+    api = MercadoLibreApi()
+    async with TestServer(api.app()) as server, aiohttp.ClientSession() as session:
+        fetcher = HttpResourceFetcher(
+            session,
+            base_url=str(server.make_url("/")),
+            token=ML_TOKEN,
+            timeout_seconds=2.0,
+            attempts=3,
+            max_bytes=1 << 20,
+            backoff_seconds=0.01,
+        )
+        yield api, fetcher
+
+
+async def ml_intake(intake_for: IntakeFactory, fetcher: HttpResourceFetcher) -> Intake:
+    intake: Intake = await intake_for(
+        hostile_settings(webhook_secrets={"mercadolibre": [ML_SECRET]}),
+        sources={"mercadolibre": "mercadolibre-x-signature"},
+        mercadolibre=fetcher,
+    )
+    return intake
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected_path", "expected_body"),
+    [
+        (
+            f"/post-purchase/v1/claims/{ML_CLAIM_ID}",
+            f"/post-purchase/v1/claims/{ML_CLAIM_ID}",
+            ML_CLAIM,
+        ),
+        (None, f"/post-purchase/v1/claims/{ML_CLAIM_ID}", ML_CLAIM),
+        (
+            f"/post-purchase/v2/claims/{ML_CLAIM_ID}/returns",
+            f"/post-purchase/v2/claims/{ML_CLAIM_ID}/returns",
+            ML_RETURN,
+        ),
+    ],
+)
+async def test_mercadolibre_writes_the_resource_fetched_by_the_signed_id(
+    intake_for: IntakeFactory,
+    ml_api: tuple[MercadoLibreApi, HttpResourceFetcher],
+    resource: str | None,
+    expected_path: str,
+    expected_body: bytes,
+) -> None:
+    api, fetcher = ml_api
+    intake = await ml_intake(intake_for, fetcher)
+    body, headers, query = ml_notification(resource)
+    assert await intake.post("mercadolibre", body, headers, query) == (200, {"accepted": True})
+    [(topic, value, key, record_headers)] = intake.producer.written
+    assert (topic, value, key) == ("raw.mercadolibre", expected_body, ML_CLAIM_ID.encode())
+    assert record_headers["http.x-mercadolibre-resource"] == expected_path.encode()
+    assert api.requests == [(expected_path, f"Bearer {ML_TOKEN}")]
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "/post-purchase/v1/claims/5402918733",  # another claim than the signed one
+        f"/post-purchase/v1/claims/{ML_CLAIM_ID}/../../../users/me",
+        f"https://attacker.example/post-purchase/v1/claims/{ML_CLAIM_ID}",
+        f"/orders/{ML_CLAIM_ID}",
+    ],
+)
+async def test_mercadolibre_a_notification_naming_another_resource_is_refused_unfetched(
+    intake_for: IntakeFactory, ml_api: tuple[MercadoLibreApi, HttpResourceFetcher], resource: str
+) -> None:
+    api, fetcher = ml_api
+    intake = await ml_intake(intake_for, fetcher)
+    body, headers, query = ml_notification(resource)
+    assert await intake.post("mercadolibre", body, headers, query) == (
+        400,
+        {"accepted": False, "reason": "unexpected_resource"},
+    )
+    assert (api.requests, intake.producer.written) == ([], [])
+
+
+async def test_mercadolibre_transient_api_failures_are_retried(
+    intake_for: IntakeFactory, ml_api: tuple[MercadoLibreApi, HttpResourceFetcher]
+) -> None:
+    api, fetcher = ml_api
+    api.failures = [503, 429]
+    intake = await ml_intake(intake_for, fetcher)
+    body, headers, query = ml_notification()
+    assert (await intake.post("mercadolibre", body, headers, query))[0] == 200
+    assert len(api.requests) == 3
+    assert [value for _, value, _, _ in intake.producer.written] == [ML_CLAIM]
+
+
+@pytest.mark.parametrize("failures", [[500, 502, 504], [404]], ids=["down", "not-found"])
+async def test_mercadolibre_an_unreachable_resource_is_503_and_the_retry_is_not_a_duplicate(
+    intake_for: IntakeFactory,
+    ml_api: tuple[MercadoLibreApi, HttpResourceFetcher],
+    caplog: pytest.LogCaptureFixture,
+    failures: list[int],
+) -> None:
+    api, fetcher = ml_api
+    api.failures = list(failures)
+    intake = await ml_intake(intake_for, fetcher)
+    body, headers, query = ml_notification()
+    with caplog.at_level(logging.WARNING, logger="hub.webhooks.app"):
+        assert await intake.post("mercadolibre", body, headers, query) == (
+            503,
+            {"accepted": False, "reason": "resource_unavailable"},
+        )
+    assert intake.producer.written == []
+    assert f"HTTP {failures[-1]}" in caplog.text
+    assert (await intake.post("mercadolibre", body, headers, query))[0] == 200
+    assert [value for _, value, _, _ in intake.producer.written] == [ML_CLAIM]
+
+
+async def test_mercadolibre_without_a_fetcher_is_503_and_never_writes_the_body(
+    intake_for: IntakeFactory,
+) -> None:
+    intake = await intake_for(
+        hostile_settings(webhook_secrets={"mercadolibre": [ML_SECRET]}),
+        sources={"mercadolibre": "mercadolibre-x-signature"},
+    )
+    body, headers, query = ml_notification()
+    assert (await intake.post("mercadolibre", body, headers, query))[0] == 503
+    assert intake.producer.written == []
