@@ -251,7 +251,7 @@ class _Intake:
         problem = delivery_id_problem(verdict.delivery_id)
         if problem is not None:
             return self._reject(request, source, 400, "bad_delivery_id", problem)
-        key = verdict.delivery_id.encode() if verdict.delivery_id else None
+        record_key = verdict.delivery_id.encode() if verdict.delivery_id else None
         kept = {
             name: headers[name]
             for name in (*COMMON_KEPT_HEADERS, *KEPT_HEADERS.get(scheme, ()))
@@ -294,12 +294,17 @@ class _Intake:
         # for a delivery that was not written would answer the provider's retries "duplicate".
         self._in_flight.update(keys)
         try:
+            written = body
             if resource_path is not None and self._mercadolibre is not None:
-                body = await self._mercadolibre(resource_path)
+                written = await self._mercadolibre(resource_path)
             record = RawRecord(
-                source=source, body=body, received_at=now, signature="verified", http_headers=kept
+                source=source,
+                body=written,
+                received_at=now,
+                signature="verified",
+                http_headers=kept,
             )
-            await self._send(topic, body, key, encode_headers(record))
+            await self._send(topic, written, record_key, encode_headers(record))
         except ResourceFetchError as exc:
             await self._replay.release(keys)
             return self._reject(request, source, 503, "resource_unavailable", str(exc))
