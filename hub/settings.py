@@ -69,6 +69,34 @@ class Settings(BaseSettings):
     )
     webhook_tolerance_seconds: int = Field(300, gt=0, description="replay window of signatures")
     webhook_max_body_bytes: int = Field(1_048_576, gt=0)
+    webhook_shopify_max_age_seconds: int = Field(
+        21_600,
+        gt=0,
+        description="a Shopify body dated (updated_at/created_at/processed_at) longer ago is "
+        "stale: Shopify retries for 4 hours, plus queueing delays",
+    )
+    webhook_shopify_undated_retention_seconds: int = Field(
+        5_184_000,
+        gt=0,
+        description="how long a Shopify body without a timestamp (returns topics) is remembered "
+        "as delivered: a replay within it is a duplicate",
+    )
+
+    mercadolibre_api_url: str = Field(
+        "https://api.mercadolibre.com",
+        description="where the intake fetches the resource a Mercado Libre notification names",
+    )
+    mercadolibre_access_token: SecretStr | None = Field(
+        None, description="OAuth access token for that API; without it Mercado Libre gets 503"
+    )
+    mercadolibre_fetch_timeout_seconds: float = Field(2.0, gt=0, description="per attempt")
+    mercadolibre_fetch_attempts: int = Field(
+        2, ge=1, description="attempts on timeouts, connection errors, 429 and 5xx"
+    )
+    paypal_sandbox: bool = Field(
+        False,
+        description="also trust certificates of PayPal's sandbox hosts (test deployments only)",
+    )
 
     feed_tokens: dict[str, list[SecretStr]] = Field(
         default_factory=dict,

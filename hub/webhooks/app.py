@@ -3,28 +3,43 @@
 Routes: `POST /webhooks/{source}` for every source whose connector arrives over HTTP (all
 signature schemes but `kafka-direct`), and `GET /healthz`. A request is answered only after
 the broker acknowledged the record (the producer uses acks=all), so a 200 means the bytes are
-durable; there is no other work on the request path.
+durable; there is no other work on the request path but fetching a notified Mercado Libre
+resource.
 
     200  written (Adyen gets the body `[accepted]`, the others `{"accepted": true}`); also a
          duplicate of a delivery accepted within its window, for providers that resend a
          signed request unchanged (Shopify, Adyen, AfterShip, EasyPost, 17TRACK, PayPal,
          Mercado Libre, the header-credential schemes): nothing is written again, and answering
          an error would only make the provider retry, then disable the endpoint
-    401  signature or credential missing, malformed, wrong, or its signed timestamp is stale
+    400  the verified delivery's id is not printable text (it would be the record key); a
+         Mercado Libre notification naming no claim resource of its signed id
+    401  signature or credential missing, malformed, wrong, or its signed timestamp is stale;
+         a Shopify topic header the signed body contradicts (`topic_mismatch`)
     404  unknown source, or a source without HTTP intake
     409  a Stripe signature seen before: Stripe signs every attempt afresh, so this is a replay
     413  the body is longer than `webhook_max_body_bytes` (at most that many bytes are read)
-    503  no secret configured for the source, PayPal's certificate is unavailable, the broker
+    503  no secret configured for the source, PayPal's certificate or the notified Mercado
+         Libre resource is unavailable (`resource_unavailable`, after retries), the broker
          did not acknowledge, or the same delivery is still being written by this process:
          the provider retries later
 
-Every rejection is logged with source, reason, status and remote address. The record carries
-the body exactly as received and the hub headers of `hub.raw_records`, with the provider headers
-connectors need (`KEPT_HEADERS`); its key is the provider's delivery or event id when known.
+A Mercado Libre notification signs only `id;request-id;ts`, so its record is not the body but
+the resource fetched by the signed id (`hub.webhooks.resources`), with the fetched path in
+`x-mercadolibre-resource`.
+
+Every rejection is logged with source, reason, status and remote address; the source (a raw
+path segment) and the detail are escaped and cut (`loggable`), and no answer echoes them. The
+record carries the body exactly as received and the hub headers of `hub.raw_records`, with the
+provider headers connectors need (`KEPT_HEADERS`); its key is the provider's delivery or event id
+when known.
 
 Shopify retries a delivery for 4 hours with its original `X-Shopify-Triggered-At`, so its
 freshness window is at least `RETRY_WINDOWS` (the header is not signed, the window is about
-freshness, not security). The replay cache is per process: see `hub.webhooks.replay`.
+freshness, not security); what bounds a Shopify replay is the signed body: its timestamps
+(`webhook_shopify_max_age_seconds`) or, for undated bodies, how long its digest is remembered
+(`webhook_shopify_undated_retention_seconds`). A verdict's `keep_until` says how long its
+replay keys are remembered; otherwise the tolerance past the signed time. The replay cache is
+per process: see `hub.webhooks.replay`.
 """
 
 from __future__ import annotations
@@ -53,15 +68,23 @@ from hub.webhooks.certificates import (
     default_certificate_verifier,
 )
 from hub.webhooks.replay import InMemoryReplayCache, ReplayStore
+from hub.webhooks.resources import (
+    HttpResourceFetcher,
+    ResourceFetcher,
+    ResourceFetchError,
+    mercadolibre_resource_path,
+)
 from hub.webhooks.signatures import (
     HTTP_SCHEMES,
     VERIFIERS,
     CertificateVerifier,
     Verdict,
     adyen_keys,
-    paypal_cert_url_allowed,
+    check_paypal_request,
+    paypal_cert_url,
     verify_mercadolibre,
     verify_paypal,
+    verify_shopify,
 )
 from streams.topics import raw_topic
 
@@ -78,7 +101,6 @@ KEPT_HEADERS: Mapping[SignatureScheme, tuple[str, ...]] = {
         "x-shopify-triggered-at",
     ),
     "paypal-verify": ("paypal-transmission-id", "paypal-transmission-time"),
-    "mercadolibre-x-signature": ("x-request-id",),
 }
 """Provider headers copied to the record (as `http.<name>`), beyond `COMMON_KEPT_HEADERS`."""
 
@@ -91,6 +113,8 @@ REPLAY_REJECTED: frozenset[SignatureScheme] = frozenset({"stripe-signature"})
 """Schemes where a repeated signature is never a legitimate retry: answered 409."""
 
 ADYEN_ACCEPTED = "[accepted]"
+MERCADOLIBRE_RESOURCE_HEADER = "x-mercadolibre-resource"
+"""Names the path of a fetched Mercado Libre resource on its record (see the connector)."""
 
 
 class ProducerSend(Protocol):
@@ -121,6 +145,7 @@ def create_intake_app(
     sources: Mapping[str, SignatureScheme] | None = None,
     replay_store: ReplayStore | None = None,
     paypal: PayPalCertificates | None = None,
+    mercadolibre: ResourceFetcher | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> web.Application:
     """The intake's aiohttp application.
@@ -131,6 +156,8 @@ def create_intake_app(
         sources: source -> scheme; by default every HTTP connector of `connectors.registry`.
         replay_store: where accepted deliveries are remembered (default: in memory).
         paypal: certificate fetcher and verifier; without them PayPal is answered 503.
+        mercadolibre: fetches the resource a Mercado Libre notification names; without it
+            Mercado Libre is answered 503.
         clock: the current time (tests pin it).
 
     Raises:
@@ -142,6 +169,7 @@ def create_intake_app(
         sources=http_sources(CONNECTORS) if sources is None else dict(sources),
         replay=replay_store or InMemoryReplayCache(),
         paypal=paypal,
+        mercadolibre=mercadolibre,
         clock=clock or (lambda: datetime.now(UTC)),
     )
     app = web.Application()
@@ -159,6 +187,7 @@ class _Intake:
         sources: Mapping[str, SignatureScheme],
         replay: ReplayStore,
         paypal: PayPalCertificates | None,
+        mercadolibre: ResourceFetcher | None,
         clock: Callable[[], datetime],
     ) -> None:
         self._settings = settings
@@ -166,6 +195,7 @@ class _Intake:
         self._sources = {s: scheme for s, scheme in sources.items() if scheme in HTTP_SCHEMES}
         self._replay = replay
         self._paypal = paypal
+        self._mercadolibre = mercadolibre
         self._clock = clock
         self._in_flight: set[str] = set()
         self._secrets = {
@@ -179,6 +209,8 @@ class _Intake:
                 logger.warning(
                     "webhook intake: no PayPal certificate verifier, %s answers 503", source
                 )
+            if scheme == "mercadolibre-x-signature" and mercadolibre is None:
+                logger.warning("webhook intake: no Mercado Libre fetcher, %s answers 503", source)
 
     async def healthz(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "sources": sorted(self._sources)})
@@ -216,8 +248,34 @@ class _Intake:
         if not verdict.ok:
             return self._reject(request, source, 401, verdict.reason, verdict.detail)
 
+        problem = delivery_id_problem(verdict.delivery_id)
+        if problem is not None:
+            return self._reject(request, source, 400, "bad_delivery_id", problem)
+        record_key = verdict.delivery_id.encode() if verdict.delivery_id else None
+        kept = {
+            name: headers[name]
+            for name in (*COMMON_KEPT_HEADERS, *KEPT_HEADERS.get(scheme, ()))
+            if name in headers
+        }
+        resource_path = None
+        if scheme == "mercadolibre-x-signature":
+            # The body is not signed: what is written is the resource fetched by the signed id.
+            if self._mercadolibre is None:
+                return self._reject(request, source, 503, "not_configured", "no resource fetcher")
+            resource_path = mercadolibre_resource_path(body, verdict.delivery_id)
+            if resource_path is None:
+                return self._reject(
+                    request,
+                    source,
+                    400,
+                    "unexpected_resource",
+                    "no claim resource of the signed id",
+                )
+            kept = {"content-type": "application/json", MERCADOLIBRE_RESOURCE_HEADER: resource_path}
+        topic = f"{self._settings.topic_prefix}{raw_topic(source)}"
+
         keys = [f"{source}:{key}" for key in verdict.replay_keys]
-        until = max(now, verdict.signed_at or now) + tolerance
+        until = verdict.keep_until or max(now, verdict.signed_at or now) + tolerance
         if keys and not await self._replay.claim(keys, now=now, until=until):
             if self._in_flight.intersection(keys):
                 # Not durable yet: a 200 now would be a promise the first write may not keep.
@@ -232,24 +290,25 @@ class _Intake:
             )
             return _accepted(scheme, duplicate=True)
 
-        record = RawRecord(
-            source=source,
-            body=body,
-            received_at=now,
-            signature="verified",
-            http_headers={
-                name: headers[name]
-                for name in (*COMMON_KEPT_HEADERS, *KEPT_HEADERS.get(scheme, ()))
-                if name in headers
-            },
-        )
-        topic = f"{self._settings.topic_prefix}{raw_topic(source)}"
-        key = verdict.delivery_id.encode() if verdict.delivery_id else None
+        # From the claim on, every way out but an acknowledged write releases it: a claim kept
+        # for a delivery that was not written would answer the provider's retries "duplicate".
         self._in_flight.update(keys)
         try:
-            await self._send(topic, body, key, encode_headers(record))
+            written = body
+            if resource_path is not None and self._mercadolibre is not None:
+                written = await self._mercadolibre(resource_path)
+            record = RawRecord(
+                source=source,
+                body=written,
+                received_at=now,
+                signature="verified",
+                http_headers=kept,
+            )
+            await self._send(topic, written, record_key, encode_headers(record))
+        except ResourceFetchError as exc:
+            await self._replay.release(keys)
+            return self._reject(request, source, 503, "resource_unavailable", str(exc))
         except BaseException as exc:
-            # Not acknowledged, so not accepted: the provider's retry must not look like a replay.
             await self._replay.release(keys)
             if not isinstance(exc, Exception):
                 raise
@@ -274,16 +333,35 @@ class _Intake:
             return verify_mercadolibre(
                 body, headers, secrets, now=now, tolerance=tolerance, query=request.query
             )
+        if scheme == "shopify-hmac-sha256":
+            return verify_shopify(
+                body,
+                headers,
+                secrets,
+                now=now,
+                tolerance=tolerance,
+                max_age=timedelta(seconds=self._settings.webhook_shopify_max_age_seconds),
+                undated_retention=timedelta(
+                    seconds=self._settings.webhook_shopify_undated_retention_seconds
+                ),
+            )
         if scheme == "paypal-verify":
             if self._paypal is None:
                 return self._reject(request, source, 503, "not_configured", "no PayPal verifier")
-            url = headers.get("paypal-cert-url", "")
-            certificate = None
-            if paypal_cert_url_allowed(url):
-                try:
-                    certificate = await self._paypal.fetch(url)
-                except CertificateFetchError as exc:
-                    return self._reject(request, source, 503, "certificate_unavailable", str(exc))
+            sandbox = self._settings.paypal_sandbox
+            # A fetch is a request to PayPal on behalf of an unauthenticated caller: only after
+            # every check that needs no certificate.
+            rejected = check_paypal_request(
+                body, headers, now=now, tolerance=tolerance, sandbox=sandbox
+            )
+            if rejected is not None:
+                return rejected
+            url = paypal_cert_url(headers["paypal-cert-url"], sandbox=sandbox)
+            assert url is not None  # check_paypal_request rejected every other URL
+            try:
+                certificate = await self._paypal.fetch(url)
+            except CertificateFetchError as exc:
+                return self._reject(request, source, 503, "certificate_unavailable", str(exc))
             return verify_paypal(
                 body,
                 headers,
@@ -292,6 +370,7 @@ class _Intake:
                 tolerance=tolerance,
                 certificate=certificate,
                 certificate_verifier=self._paypal.verifier,
+                sandbox=sandbox,
             )
         return VERIFIERS[scheme](body, headers, secrets, now=now, tolerance=tolerance)
 
@@ -299,15 +378,41 @@ class _Intake:
     def _reject(
         request: web.Request, source: str, status: int, reason: str, detail: str
     ) -> web.Response:
+        # `source` is the raw path segment and `detail` may quote request data: both are escaped.
         logger.warning(
             "webhook rejected source=%s reason=%s status=%d remote=%s detail=%s",
-            source,
+            loggable(source, limit=MAX_LOGGED_SOURCE),
             reason,
             status,
             request.remote,
-            detail,
+            loggable(detail),
         )
         return _rejection(status, reason)
+
+
+MAX_LOGGED_SOURCE = 64
+MAX_DELIVERY_ID = 255
+
+
+def loggable(text: str, *, limit: int = 300) -> str:
+    """`text` safe for one log line: non-printable characters (CR, LF, ESC, lone surrogates...)
+    backslash-escaped, cut to `limit` characters with a trailing `...` when longer."""
+    escaped = "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text[: limit + 1]
+    )
+    return escaped if len(escaped) <= limit else escaped[:limit] + "..."
+
+
+def delivery_id_problem(delivery_id: str | None) -> str | None:
+    """Why a delivery id cannot be logged and used as the record key; None when it can.
+
+    An id must be printable text (no control characters, no lone surrogates) of at most
+    `MAX_DELIVERY_ID` characters; no provider sends anything else.
+    """
+    if delivery_id is None or (len(delivery_id) <= MAX_DELIVERY_ID and delivery_id.isprintable()):
+        return None
+    return f"delivery id {loggable(delivery_id, limit=40)} is not printable text"
 
 
 def _is_utf8(value: str) -> bool:
@@ -349,7 +454,11 @@ async def serve_intake(
         async with aiohttp.ClientSession() as session:
             verifier = default_certificate_verifier()
             paypal = (
-                PayPalCertificates(HttpCertificateFetcher(session), verifier) if verifier else None
+                PayPalCertificates(
+                    HttpCertificateFetcher(session, sandbox=settings.paypal_sandbox), verifier
+                )
+                if verifier
+                else None
             )
 
             async def send(
@@ -357,12 +466,26 @@ async def serve_intake(
             ) -> None:
                 await producer.send_and_wait(topic, value=value, key=key, headers=headers)
 
+            token = settings.mercadolibre_access_token
+            mercadolibre = (
+                HttpResourceFetcher(
+                    session,
+                    base_url=settings.mercadolibre_api_url,
+                    token=token.get_secret_value(),
+                    timeout_seconds=settings.mercadolibre_fetch_timeout_seconds,
+                    attempts=settings.mercadolibre_fetch_attempts,
+                    max_bytes=settings.webhook_max_body_bytes,
+                )
+                if token
+                else None
+            )
             app = create_intake_app(
                 settings,
                 send,
                 sources=sources,
                 replay_store=replay_store,
                 paypal=paypal,
+                mercadolibre=mercadolibre,
                 clock=clock,
             )
             runner = web.AppRunner(app)

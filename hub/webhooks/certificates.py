@@ -1,9 +1,11 @@
 """PayPal's signing certificates: fetched from pinned PayPal hosts, checked by a small Protocol.
 
 PayPal names the certificate of each delivery in `paypal-cert-url`. The fetcher only requests
-HTTPS URLs on PayPal API hosts (`signatures.paypal_cert_url_allowed`), with TLS verification,
-no redirects, a size limit and a cache by URL: the TLS connection to a pinned PayPal host is
-the trust anchor, no separate chain validation is done. The RSA check sits behind
+the canonical form of PayPal certificate URLs (`signatures.paypal_cert_url`: pinned live hosts,
+sandbox hosts only when enabled, one path shape, no query), with TLS verification, no
+redirects, a size limit and a bounded cache by canonical URL, so no spelling of a URL forces a
+fresh fetch: the TLS connection to a pinned PayPal host is the trust anchor, no separate chain
+validation is done. The RSA check sits behind
 `signatures.CertificateVerifier`; `CryptographyCertificateVerifier` implements it with the
 `cryptography` package when that is installed (it is an optional dependency of the hub), and
 tests inject their own.
@@ -21,7 +23,7 @@ import aiohttp
 
 from hub.errors import HubError
 from hub.webhooks._io import read_limited
-from hub.webhooks.signatures import CertificateVerifier, paypal_cert_url_allowed
+from hub.webhooks.signatures import CertificateVerifier, paypal_cert_url
 
 
 class CertificateFetchError(HubError):
@@ -41,7 +43,11 @@ class CertificateFetcher(Protocol):
 
 
 class HttpCertificateFetcher:
-    """Fetches PayPal certificates over verified HTTPS from pinned hosts and caches them."""
+    """Fetches PayPal certificates over verified HTTPS from pinned hosts and caches them.
+
+    `sandbox` admits PayPal's sandbox hosts too; `max_cached` bounds the cache (least recently
+    used certificates go first).
+    """
 
     def __init__(
         self,
@@ -50,8 +56,10 @@ class HttpCertificateFetcher:
         timeout_seconds: float = 5.0,
         max_bytes: int = 64 * 1024,
         max_cached: int = 32,
+        sandbox: bool = False,
     ) -> None:
         self._session = session
+        self._sandbox = sandbox
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._max_bytes = max_bytes
         self._max_cached = max_cached
@@ -63,8 +71,10 @@ class HttpCertificateFetcher:
         Raises:
             CertificateFetchError: the URL is not allowed or the certificate is unavailable.
         """
-        if not paypal_cert_url_allowed(url):
+        canonical = paypal_cert_url(url, sandbox=self._sandbox)
+        if canonical is None:
             raise CertificateFetchError(f"not a PayPal certificate URL: {url!r}")
+        url = canonical
         if url in self._cache:
             self._cache.move_to_end(url)
             return self._cache[url]

@@ -12,10 +12,18 @@ Schemes (what each provider documents; see /work/shared/provider-samples/SIGNATU
 
 shopify-hmac-sha256
     `x-shopify-hmac-sha256`: base64 HMAC-SHA256 of the raw body, keyed with the app's client
-    secret. Only the body is signed: `x-shopify-triggered-at` (checked against the tolerance) and
-    `x-shopify-webhook-id` (replay key) are not covered by the HMAC, so they stop accidental
-    duplicates and naive replays, not a deliberate attacker; the signature itself (with the topic)
-    is a replay key too. Shopify retries with the original `Triggered-At` for 4 hours.
+    secret. Only the body is signed, so nothing unsigned may change what a body means or how
+    often it counts: the `x-shopify-topic` header must agree with the body (a body with a
+    GraphQL id names a resource of the topic's kind, a returns topic needs the return `status`
+    it produces: `returns/approve` an `open` return), and the replay key is the body's digest
+    alone (a replay under another topic, webhook id or `Triggered-At` is the same delivery).
+    Freshness comes from the newest of the body's `updated_at`/`created_at`/`processed_at`,
+    which must lie within `max_age`, and the digest is remembered that long after it, so a dated
+    body is either a duplicate or stale. Returns payloads carry no timestamp: their digest is
+    remembered for `undated_retention`; a later replay can only repeat an event the hub already
+    has (a return event's identity is the return id and its status). `x-shopify-triggered-at`,
+    when sent, is still held to the tolerance (Shopify retries with the original value for 4
+    hours): it stops accidental stale resends, not an attacker.
 stripe-signature
     `stripe-signature: t=<unix>,v1=<hex>[,v1=...]`: hex HMAC-SHA256 of `<t>.<body>`, keyed with
     the endpoint secret as UTF-8 text. Any matching `v1` is accepted (several during a roll);
@@ -31,11 +39,16 @@ adyen-hmac-item
 paypal-verify
     Self-verification: RSA-SHA256 (`paypal-auth-algo: SHA256withRSA`) over
     `<transmission_id>|<transmission_time>|<webhook_id>|<crc32(body), unsigned decimal>` with the
-    certificate found at `paypal-cert-url`, which must be HTTPS on a PayPal API host. The secrets
-    are the source's webhook ids. The certificate is fetched by the caller and checked by an
-    injected `CertificateVerifier`. CRC32 is not a cryptographic hash, so a captured signature
-    could carry a forged body of equal CRC32: the replay key (transmission id) and the tolerance
-    on the signed transmission time are what stop it.
+    certificate found at `paypal-cert-url`, which must be PayPal's certificate endpoint on a live
+    PayPal API host (`paypal_cert_url`; sandbox hosts only when enabled). The secrets are the
+    source's webhook ids. The certificate is fetched by the caller and checked by an injected
+    `CertificateVerifier`. Fetching costs a request to PayPal, so every check that needs no
+    certificate comes first (`check_paypal_request`): all headers, the algorithm, the URL, the
+    transmission time within the tolerance and a JSON body. Here, unlike the other schemes,
+    `stale` is decided before the signature and does not imply an authentic request. CRC32 is
+    not a cryptographic hash, so a captured signature could carry a forged body of equal CRC32:
+    the replay key (transmission id) and the tolerance on the signed transmission time are what
+    stop it.
 aftership-hmac-sha256
     `aftership-hmac-sha256` (Tracking) or `as-signature-hmac-sha256` (Returns, Warranty) or the
     older `am-webhook-signature: hmac-sha256=<sig>`: base64 HMAC-SHA256 of the raw body. The
@@ -83,6 +96,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import unicodedata
 import zlib
 from collections.abc import Mapping, Sequence
@@ -90,7 +104,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Literal, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from connectors.base import SignatureScheme
 from hub.errors import ConfigurationError
@@ -103,12 +117,43 @@ RejectReason = Literal[
     "unsupported_algorithm",
     "untrusted_certificate",
     "malformed_body",
+    "topic_mismatch",
 ]
 
-PAYPAL_CERT_HOSTS = frozenset(
-    {"api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com"}
-)
+PAYPAL_CERT_HOSTS = frozenset({"api.paypal.com", "api-m.paypal.com"})
+PAYPAL_SANDBOX_CERT_HOSTS = frozenset({"api.sandbox.paypal.com", "api-m.sandbox.paypal.com"})
 PAYPAL_CERT_PATH_PREFIX = "/v1/notifications/certs/"
+_PAYPAL_CERT_NAME = re.compile(r"[A-Za-z0-9_-]{1,200}")  # e.g. CERT-360caa42-fca2a594-1d93a270
+_PAYPAL_HEADERS = (
+    "paypal-transmission-id",
+    "paypal-transmission-time",
+    "paypal-transmission-sig",
+    "paypal-cert-url",
+    "paypal-auth-algo",
+)
+
+SHOPIFY_MAX_AGE = timedelta(hours=6)
+"""Default age limit of a dated Shopify body: 4 hours of retries plus queueing delays."""
+SHOPIFY_UNDATED_RETENTION = timedelta(days=60)
+"""Default time an undated Shopify body (returns topics) is remembered as delivered."""
+SHOPIFY_BODY_TIMES = ("updated_at", "created_at", "processed_at")
+SHOPIFY_RETURN_STATUS = {
+    "returns/request": "requested",
+    "returns/approve": "open",
+    "returns/reopen": "open",
+    "returns/decline": "declined",
+    "returns/close": "closed",
+    "returns/cancel": "canceled",
+}
+"""The return `status` the body of each returns topic carries (Shopify's Return.status)."""
+SHOPIFY_TOPIC_RESOURCES = {
+    "orders": "Order",
+    "refunds": "Refund",
+    "returns": "Return",
+    "reverse_deliveries": "ReverseDelivery",
+    "fulfillment_events": "FulfillmentEvent",
+}
+"""Topic family (before the `/`) -> the resource its body's `admin_graphql_api_id` names."""
 
 UPS_CREDENTIAL_HEADER = "credential"
 DHL_API_KEY_HEADER = "dhl-api-key"
@@ -137,6 +182,9 @@ class Verdict:
         replay_keys: what identifies this delivery for the replay cache (without the source).
         signed_at: the provider's timestamp of the delivery, when it sends one.
         delivery_id: the provider's delivery or event id, when known (the Kafka key).
+        keep_until: when set, how long the replay keys must be remembered (instead of the
+            tolerance past `signed_at`): the end of the window in which the request would
+            still be accepted.
     """
 
     ok: bool
@@ -145,6 +193,7 @@ class Verdict:
     replay_keys: tuple[str, ...] = ()
     signed_at: datetime | None = None
     delivery_id: str | None = None
+    keep_until: datetime | None = None
 
 
 class Verifier(Protocol):
@@ -176,7 +225,10 @@ def _reject(reason: RejectReason, detail: str) -> Verdict:
 
 
 def _accept(
-    *keys: str, signed_at: datetime | None = None, delivery_id: str | None = None
+    *keys: str,
+    signed_at: datetime | None = None,
+    delivery_id: str | None = None,
+    keep_until: datetime | None = None,
 ) -> Verdict:
     return Verdict(
         ok=True,
@@ -184,6 +236,7 @@ def _accept(
         replay_keys=tuple(keys),
         signed_at=signed_at,
         delivery_id=delivery_id,
+        keep_until=keep_until,
     )
 
 
@@ -292,8 +345,14 @@ def verify_shopify(
     *,
     now: datetime,
     tolerance: timedelta,
+    max_age: timedelta = SHOPIFY_MAX_AGE,
+    undated_retention: timedelta = SHOPIFY_UNDATED_RETENTION,
 ) -> Verdict:
-    """Shopify: base64 HMAC-SHA256 of the body; `Triggered-At` within the tolerance."""
+    """Shopify: base64 HMAC-SHA256 of the body; topic consistent with it; body time fresh.
+
+    `max_age` bounds the newest timestamp of the signed body; `undated_retention` is how long
+    a body without one is remembered. `x-shopify-triggered-at` is held to `tolerance`.
+    """
     provided = headers.get("x-shopify-hmac-sha256")
     if not provided:
         return _reject("missing_signature", "no x-shopify-hmac-sha256 header")
@@ -302,20 +361,59 @@ def verify_shopify(
         return _reject("malformed_signature", "x-shopify-hmac-sha256 is not base64")
     if not _any_equal([_hmac_sha256(s.encode(), body) for s in secrets], digest):
         return _reject("bad_signature", "x-shopify-hmac-sha256 matches no configured secret")
-    signed_at = None
-    triggered_at = headers.get("x-shopify-triggered-at")
-    if triggered_at:
-        signed_at = _from_text(triggered_at)
-        if signed_at is None:
+    document = _json(body)
+    topic = headers.get("x-shopify-topic", "").strip().lower()
+    mismatch = shopify_topic_mismatch(topic, document)
+    if mismatch is not None:
+        return _reject("topic_mismatch", mismatch)
+    triggered_at = None
+    if header := headers.get("x-shopify-triggered-at"):
+        triggered_at = _from_text(header)
+        if triggered_at is None:
             return _reject("malformed_signature", "x-shopify-triggered-at is not a timestamp")
-        if not _fresh(signed_at, now, tolerance):
-            return _stale(signed_at, now)
+        if not _fresh(triggered_at, now, tolerance):
+            return _stale(triggered_at, now)
+    body_time = shopify_body_time(document)
+    if body_time is not None and not _fresh(body_time, now, max_age):
+        return _stale(body_time, now)
     webhook_id = headers.get("x-shopify-webhook-id") or None
-    topic = headers.get("x-shopify-topic", "")
-    keys = [f"sig:{topic}:{base64.b64encode(digest).decode()}"]
-    if webhook_id:
-        keys.append(f"id:{webhook_id}")
-    return _accept(*keys, signed_at=signed_at, delivery_id=webhook_id)
+    return _accept(
+        _body_key(body),
+        signed_at=body_time or triggered_at,
+        delivery_id=webhook_id,
+        keep_until=body_time + max_age if body_time else now + undated_retention,
+    )
+
+
+def shopify_topic_mismatch(topic: str, document: object) -> str | None:
+    """Why a signed body cannot be a delivery of `topic` (lower-cased); None when it can.
+
+    A body whose `admin_graphql_api_id` is a gid must name a resource of the topic's family;
+    a returns topic must carry the return status it produces. Without a topic the connector
+    tells the topic from the body, so there is nothing to contradict.
+    """
+    if not topic:
+        return None
+    family = topic.partition("/")[0]
+    resource = SHOPIFY_TOPIC_RESOURCES.get(family)
+    gid = _field(document, "admin_graphql_api_id")
+    if resource and gid and not gid.startswith(f"gid://shopify/{resource}/"):
+        return f"topic {topic!r} but the body is {gid!r}"
+    expected = SHOPIFY_RETURN_STATUS.get(topic)
+    status = (_field(document, "status") or "").lower()
+    if expected is not None and status != expected:
+        return f"topic {topic!r} needs a return with status {expected!r}, the body has {status!r}"
+    return None
+
+
+def shopify_body_time(document: object) -> datetime | None:
+    """The newest of the body's top-level `SHOPIFY_BODY_TIMES` (signed); None when it has none."""
+    times = [
+        parsed
+        for name in SHOPIFY_BODY_TIMES
+        if (text := _field(document, name)) and (parsed := _from_text(text))
+    ]
+    return max(times, default=None)
 
 
 # --- Stripe ----------------------------------------------------------------------------------
@@ -463,22 +561,35 @@ def verify_adyen(
 # --- PayPal ----------------------------------------------------------------------------------
 
 
-def paypal_cert_url_allowed(url: str) -> bool:
-    """True for an HTTPS URL of PayPal's certificate endpoint on a PayPal API host."""
+def paypal_cert_url(url: str, *, sandbox: bool = False) -> str | None:
+    """The canonical form of a PayPal certificate URL; None when `url` is not one.
+
+    Accepted: `https://<host>/v1/notifications/certs/<name>` on a live PayPal API host (sandbox
+    hosts only with `sandbox`), on the default port, without userinfo, query or fragment, whose
+    percent-decoded path is the prefix and one name of letters, digits, `-` and `_` (so no dot
+    segment, slash or further escape). The result is rebuilt from the checked parts: every
+    spelling of one certificate gives the same URL (one cache entry, one fetch).
+    """
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError:
-        return False
-    return (
-        parts.scheme == "https"
-        and parts.hostname in PAYPAL_CERT_HOSTS
-        and parts.username is None
-        and parts.password is None
-        and port in (None, 443)
-        and parts.path.startswith(PAYPAL_CERT_PATH_PREFIX)
-        and ".." not in parts.path
-    )
+        path = unquote(parts.path, errors="strict")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    hosts = PAYPAL_CERT_HOSTS | (PAYPAL_SANDBOX_CERT_HOSTS if sandbox else frozenset())
+    name = path.removeprefix(PAYPAL_CERT_PATH_PREFIX)
+    if (
+        parts.scheme != "https"
+        or parts.hostname not in hosts
+        or "@" in parts.netloc
+        or port not in (None, 443)
+        or "?" in url
+        or "#" in url
+        or not path.startswith(PAYPAL_CERT_PATH_PREFIX)
+        or not _PAYPAL_CERT_NAME.fullmatch(name)
+    ):
+        return None
+    return f"https://{parts.hostname}{PAYPAL_CERT_PATH_PREFIX}{name}"
 
 
 def paypal_signed_message(
@@ -487,6 +598,36 @@ def paypal_signed_message(
     """What PayPal signs: `<transmission id>|<time>|<webhook id>|<crc32 of the body>`."""
     crc = zlib.crc32(body) & 0xFFFFFFFF
     return _utf8(f"{transmission_id}|{transmission_time}|{webhook_id}|{crc}")
+
+
+def check_paypal_request(
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    now: datetime,
+    tolerance: timedelta,
+    sandbox: bool = False,
+) -> Verdict | None:
+    """The rejection of a PayPal request by every check that needs no certificate; None if it
+    passes them: all five headers, SHA256withRSA, a certificate URL (`paypal_cert_url`), a
+    base64 signature, a transmission time within the tolerance and a JSON object body."""
+    missing = [name for name in _PAYPAL_HEADERS if not headers.get(name)]
+    if missing:
+        return _reject("missing_signature", "missing " + ", ".join(missing))
+    if headers["paypal-auth-algo"].strip().upper() != "SHA256WITHRSA":
+        return _reject("unsupported_algorithm", f"paypal-auth-algo {headers['paypal-auth-algo']!r}")
+    if paypal_cert_url(headers["paypal-cert-url"], sandbox=sandbox) is None:
+        return _reject("untrusted_certificate", "paypal-cert-url is not a PayPal certificate URL")
+    if _b64(headers["paypal-transmission-sig"]) is None:
+        return _reject("malformed_signature", "paypal-transmission-sig is not base64")
+    signed_at = _from_text(headers["paypal-transmission-time"])
+    if signed_at is None:
+        return _reject("malformed_signature", "paypal-transmission-time is not a timestamp")
+    if not _fresh(signed_at, now, tolerance):
+        return _stale(signed_at, now)
+    if not isinstance(_json(body), dict):
+        return _reject("malformed_body", "the body is not a JSON object")
+    return None
 
 
 def verify_paypal(
@@ -498,34 +639,17 @@ def verify_paypal(
     tolerance: timedelta,
     certificate: bytes | None = None,
     certificate_verifier: CertificateVerifier | None = None,
+    sandbox: bool = False,
 ) -> Verdict:
     """PayPal self-verification: SHA256withRSA over the transmission string, any webhook id."""
-    names = (
-        "paypal-transmission-id",
-        "paypal-transmission-time",
-        "paypal-transmission-sig",
-        "paypal-cert-url",
-        "paypal-auth-algo",
-    )
-    values = [headers.get(name) for name in names]
-    missing = [name for name, value in zip(names, values, strict=True) if not value]
-    if missing:
-        return _reject("missing_signature", "missing " + ", ".join(missing))
-    transmission_id, transmission_time, signature_b64, cert_url, algorithm = (
-        value or "" for value in values
-    )
-    if algorithm.strip().upper() != "SHA256WITHRSA":
-        return _reject("unsupported_algorithm", f"paypal-auth-algo {algorithm!r}")
-    if not paypal_cert_url_allowed(cert_url):
-        return _reject("untrusted_certificate", "paypal-cert-url is not a PayPal certificate URL")
+    rejected = check_paypal_request(body, headers, now=now, tolerance=tolerance, sandbox=sandbox)
+    if rejected is not None:
+        return rejected
     if certificate is None or certificate_verifier is None:
         return _reject("untrusted_certificate", "no certificate or verifier to check it with")
-    signature = _b64(signature_b64)
-    if signature is None:
-        return _reject("malformed_signature", "paypal-transmission-sig is not base64")
-    signed_at = _from_text(transmission_time)
-    if signed_at is None:
-        return _reject("malformed_signature", "paypal-transmission-time is not a timestamp")
+    transmission_id = headers["paypal-transmission-id"]
+    transmission_time = headers["paypal-transmission-time"]
+    signature = _b64(headers["paypal-transmission-sig"]) or b""
     verified = any(
         certificate_verifier.verify(
             certificate,
@@ -542,10 +666,10 @@ def verify_paypal(
     )
     if not verified:
         return _reject("bad_signature", "signature does not verify for any configured webhook id")
-    if not _fresh(signed_at, now, tolerance):
-        return _stale(signed_at, now)
     return _accept(
-        f"tid:{transmission_id}", signed_at=signed_at, delivery_id=_field(_json(body), "id")
+        f"tid:{transmission_id}",
+        signed_at=_from_text(transmission_time),
+        delivery_id=_field(_json(body), "id"),
     )
 
 

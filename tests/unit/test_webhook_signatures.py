@@ -31,10 +31,14 @@ from hub.errors import ConfigurationError
 from hub.webhooks.replay import InMemoryReplayCache
 from hub.webhooks.signatures import (
     HTTP_SCHEMES,
+    SHOPIFY_MAX_AGE,
+    SHOPIFY_UNDATED_RETENTION,
     VERIFIERS,
     Verdict,
     adyen_signing_string,
-    paypal_cert_url_allowed,
+    check_paypal_request,
+    paypal_cert_url,
+    shopify_body_time,
     verify_17track,
     verify_adyen,
     verify_aftership,
@@ -47,6 +51,7 @@ from hub.webhooks.signatures import (
     verify_stripe,
     verify_ups,
 )
+from tests.support.connector_fixtures import FIXTURES
 
 NOW = datetime(2026, 3, 2, 10, 30, 0, tzinfo=UTC)
 TOLERANCE = timedelta(minutes=5)
@@ -54,7 +59,7 @@ OLD = "old-secret-ä"
 NEW = "new-secret"
 ADYEN_OLD = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"
 ADYEN_NEW = "74F490DD33F7327BAECC88B2947C011FC02D014A473AAA33A8EC93E4DC069174"
-PAYPAL_CERT_URL = "https://api.sandbox.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594"
+PAYPAL_CERT_URL = "https://api.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-1d93a270"
 
 Headers = dict[str, str]
 Request = tuple[bytes, Headers, dict[str, Any]]
@@ -637,12 +642,92 @@ def test_shopify_replay_keys_catch_a_replay_under_a_new_webhook_id() -> None:
     assert first.delivery_id == "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
 
 
-def test_shopify_same_body_on_another_topic_is_not_a_replay() -> None:
-    body, headers, _ = shopify(NEW, NOW)
-    created = verify_shopify(body, headers, [NEW], now=NOW, tolerance=TOLERANCE)
-    other = {**headers, "x-shopify-topic": "orders/updated", "x-shopify-webhook-id": "other"}
-    updated = verify_shopify(body, other, [NEW], now=NOW, tolerance=TOLERANCE)
-    assert not set(created.replay_keys) & set(updated.replay_keys)
+SHOPIFY_FIXTURES = FIXTURES / "shopify"
+
+
+def shopify_fixture(name: str, *, topic: str | None = None) -> Request:
+    """A recorded Shopify body signed with NEW, with its recorded headers (or only a topic)."""
+    body = (SHOPIFY_FIXTURES / f"{name}.json").read_bytes()
+    recorded = SHOPIFY_FIXTURES / f"{name}.headers.json"
+    headers = json.loads(recorded.read_text()) if recorded.exists() and topic is None else {}
+    if topic is not None:
+        headers["x-shopify-topic"] = topic
+    headers.pop("x-shopify-triggered-at", None)  # the tests date the request themselves
+    return body, headers | {"x-shopify-hmac-sha256": _b64(_hmac(NEW.encode(), body))}, {}
+
+
+def verify_shopify_at(request: Request, now: datetime = NOW) -> Verdict:
+    body, headers, _ = request
+    return verify_shopify(body, headers, [NEW], now=now, tolerance=TOLERANCE)
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        path.name.removesuffix(".headers.json") for path in SHOPIFY_FIXTURES.glob("*.headers.json")
+    ),
+)
+def test_shopify_every_recorded_topic_agrees_with_its_body(name: str) -> None:
+    request = shopify_fixture(name)
+    verdict = verify_shopify_at(request, now=shopify_body_time(json.loads(request[0])) or NOW)
+    assert verdict.ok, verdict.detail
+
+
+@pytest.mark.parametrize(
+    ("name", "topic"),
+    [
+        ("returns-request-spanish-note", "returns/approve"),
+        ("returns-request-spanish-note", "returns/decline"),
+        ("returns-request-spanish-note", "returns/close"),
+        ("returns-request-spanish-note", "returns/cancel"),
+        ("returns-approve", "returns/request"),
+        ("returns-close", "returns/reopen"),
+        ("returns-decline", " Returns/Approve "),
+        ("refunds-create-first-partial", "orders/cancelled"),
+        ("orders-create-presentment-eur", "returns/request"),
+        ("reverse-deliveries-attach-deliverable", "refunds/create"),
+    ],
+)
+def test_shopify_a_topic_header_the_signed_body_contradicts_is_rejected(
+    name: str, topic: str
+) -> None:
+    verdict = verify_shopify_at(shopify_fixture(name, topic=topic))
+    assert (verdict.ok, verdict.reason) == (False, "topic_mismatch")
+
+
+def test_shopify_replay_keys_ignore_every_unsigned_header() -> None:
+    body, headers, _ = shopify_fixture("returns-approve")
+    first = verify_shopify_at((body, headers, {}))
+    relabelled = headers | {
+        "x-shopify-topic": "returns/reopen",  # also an open return: consistent, same delivery
+        "x-shopify-webhook-id": "forged",
+        "x-shopify-triggered-at": NOW.isoformat(),
+        "x-shopify-event-id": "forged",
+    }
+    again = verify_shopify_at((body, relabelled, {}))
+    assert again.ok
+    assert first.replay_keys == again.replay_keys
+
+
+def test_shopify_a_dated_body_is_stale_after_max_age_whatever_the_headers_say() -> None:
+    request = shopify_fixture("orders-cancelled-customer")
+    updated_at = shopify_body_time(json.loads(request[0]))
+    assert updated_at == datetime(2026, 2, 16, 8, 2, 12, tzinfo=UTC)
+    fresh = verify_shopify_at(request, now=updated_at + SHOPIFY_MAX_AGE)
+    assert fresh.ok
+    assert fresh.signed_at == updated_at
+    assert fresh.keep_until == updated_at + SHOPIFY_MAX_AGE, "remembered while it is fresh"
+    later = updated_at + timedelta(days=30)
+    body, headers, _ = request
+    for forged in ({}, {"x-shopify-triggered-at": later.isoformat()}):
+        verdict = verify_shopify_at((body, headers | forged, {}), now=later)
+        assert (verdict.ok, verdict.reason) == (False, "stale")
+
+
+def test_shopify_an_undated_body_is_remembered_for_the_undated_retention() -> None:
+    verdict = verify_shopify_at(shopify_fixture("returns-request-spanish-note"))
+    assert verdict.ok
+    assert verdict.keep_until == NOW + SHOPIFY_UNDATED_RETENTION
 
 
 def test_shopify_nanosecond_triggered_at() -> None:
@@ -742,24 +827,80 @@ def test_dhl_and_ups_replay_key_is_the_body() -> None:
     assert verify_ups(ups_body, ups_headers, [NEW], now=NOW, tolerance=TOLERANCE).ok
 
 
+PAYPAL_CERTS = "https://api.paypal.com/v1/notifications/certs/"
+
+
 @pytest.mark.parametrize(
-    ("url", "allowed"),
+    ("url", "canonical"),
     [
-        (PAYPAL_CERT_URL, True),
-        ("https://api.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-a5cafa77", True),
-        ("https://api-m.paypal.com:443/v1/notifications/certs/CERT-1", True),
-        ("http://api.paypal.com/v1/notifications/certs/CERT-1", False),
-        ("https://api.paypal.com.attacker.example/v1/notifications/certs/CERT-1", False),
-        ("https://attacker.example/v1/notifications/certs/CERT-1", False),
-        ("https://user@api.paypal.com/v1/notifications/certs/CERT-1", False),
-        ("https://api.paypal.com:8443/v1/notifications/certs/CERT-1", False),
-        ("https://api.paypal.com/v1/oauth2/token", False),
-        ("https://api.paypal.com/v1/notifications/certs/../../oauth2", False),
-        ("https://api.paypal.com:bad/v1/notifications/certs/CERT-1", False),
+        (PAYPAL_CERT_URL, PAYPAL_CERT_URL),
+        (
+            "https://api-m.paypal.com:443/v1/notifications/certs/CERT-1",
+            "https://api-m.paypal.com/v1/notifications/certs/CERT-1",
+        ),
+        ("HTTPS://API.PayPal.com/v1/notifications/certs/CERT-1", f"{PAYPAL_CERTS}CERT-1"),
+        ("https://api.paypal.com:443/v1/notifications/certs/CERT-1", f"{PAYPAL_CERTS}CERT-1"),
+        ("https://api.paypal.com/v1/notifications/certs/CERT%2D1", f"{PAYPAL_CERTS}CERT-1"),
+        ("http://api.paypal.com/v1/notifications/certs/CERT-1", None),
+        ("https://api.paypal.com.attacker.example/v1/notifications/certs/CERT-1", None),
+        ("https://api.paypal.com./v1/notifications/certs/CERT-1", None),
+        ("https://attacker.example/v1/notifications/certs/CERT-1", None),
+        ("https://user@api.paypal.com/v1/notifications/certs/CERT-1", None),
+        ("https://@api.paypal.com/v1/notifications/certs/CERT-1", None),
+        ("https://api.paypal.com:8443/v1/notifications/certs/CERT-1", None),
+        ("https://api.paypal.com:bad/v1/notifications/certs/CERT-1", None),
+        ("https://api.paypal.com/v1/oauth2/token", None),
+        ("https://api.paypal.com/v1/notifications/certs/../../oauth2", None),
+        ("https://api.paypal.com/v1/notifications/certs/%2e%2e/%2e%2e/oauth2/token", None),
+        ("https://api.paypal.com/v1/notifications/certs/%252e%252e/oauth2", None),
+        ("https://api.paypal.com/v1/notifications/certs/.", None),
+        ("https://api.paypal.com/v1/notifications/certs/CERT-1/", None),
+        ("https://api.paypal.com/v1/notifications/certs/CERT-1%2F..%2Fx", None),
+        ("https://api.paypal.com/v1/notifications/certs/CERT-1?cache=bust", None),
+        ("https://api.paypal.com/v1/notifications/certs/CERT-1?", None),
+        ("https://api.paypal.com/v1/notifications/certs/CERT-1#x", None),
+        ("https://api.paypal.com/v1/notifications/certs/", None),
+        ("https://api.sandbox.paypal.com/v1/notifications/certs/CERT-1", None),
+        ("https://api-m.sandbox.paypal.com/v1/notifications/certs/CERT-1", None),
     ],
 )
-def test_paypal_cert_url_allow_list(url: str, allowed: bool) -> None:
-    assert paypal_cert_url_allowed(url) is allowed
+def test_paypal_cert_url_is_pinned_and_canonical(url: str, canonical: str | None) -> None:
+    assert paypal_cert_url(url) == canonical
+
+
+@pytest.mark.parametrize("host", ["api.sandbox.paypal.com", "api-m.sandbox.paypal.com"])
+def test_paypal_sandbox_hosts_only_when_sandbox_is_enabled(host: str) -> None:
+    url = f"https://{host}/v1/notifications/certs/CERT-360caa42-fca2a594-a5cafa77"
+    assert paypal_cert_url(url) is None
+    assert paypal_cert_url(url, sandbox=True) == url
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        pytest.param({"paypal-cert-url": ""}, "missing_signature", id="no-cert-url"),
+        pytest.param({"paypal-transmission-time": "soon"}, "malformed_signature", id="no-time"),
+        pytest.param(
+            {"paypal-transmission-time": (NOW - timedelta(hours=1)).isoformat()},
+            "stale",
+            id="stale",
+        ),
+        pytest.param(
+            {"paypal-cert-url": PAYPAL_CERT_URL + "?fresh=1"}, "untrusted_certificate", id="query"
+        ),
+        pytest.param({"body": b"[]"}, "malformed_body", id="not-an-object"),
+        pytest.param({"body": b"\xff"}, "malformed_body", id="not-json"),
+    ],
+)
+def test_paypal_cheap_checks_need_no_certificate(
+    openssl: OpenSsl, change: dict[str, Any], reason: str
+) -> None:
+    body, headers, _ = paypal(openssl)("4JH86294D6297924G", NOW)
+    assert check_paypal_request(body, headers, now=NOW, tolerance=TOLERANCE) is None
+    body = change.pop("body", body)
+    verdict = check_paypal_request(body, headers | change, now=NOW, tolerance=TOLERANCE)
+    assert verdict is not None
+    assert (verdict.ok, verdict.reason) == (False, reason)
 
 
 @pytest.mark.parametrize(
@@ -814,3 +955,22 @@ async def test_replay_cache_is_bounded() -> None:
     assert len(cache) == 3
     assert await cache.claim(["a"], now=NOW, until=NOW + TOLERANCE), "the oldest went first"
     assert not await cache.claim(["e"], now=NOW, until=NOW + TOLERANCE)
+
+
+async def test_replay_cache_expires_each_entry_at_its_own_time() -> None:
+    cache = InMemoryReplayCache()
+    assert await cache.claim(["shopify:undated"], now=NOW, until=NOW + timedelta(days=60))
+    assert await cache.claim(["stripe:a"], now=NOW, until=NOW + TOLERANCE)
+    later = NOW + 2 * TOLERANCE
+    assert await cache.claim(["stripe:a"], now=later, until=later + TOLERANCE)
+    assert not await cache.claim(["shopify:undated"], now=NOW + timedelta(days=59), until=later)
+
+
+async def test_a_full_replay_cache_drops_the_entries_closest_to_expiry() -> None:
+    cache = InMemoryReplayCache(max_entries=2)
+    assert await cache.claim(["long"], now=NOW, until=NOW + timedelta(days=60))
+    assert await cache.claim(["short"], now=NOW, until=NOW + TOLERANCE)
+    assert await cache.claim(["new"], now=NOW, until=NOW + timedelta(hours=1))
+    assert len(cache) == 2
+    assert not await cache.claim(["long"], now=NOW, until=NOW + TOLERANCE)
+    assert await cache.claim(["short"], now=NOW, until=NOW + TOLERANCE)
