@@ -19,7 +19,6 @@ import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ import pytest
 from streams.cases import case_id_for_order
 from tests.support.kafka import Record, produce, read_until
 from tests.support.libretranslate import FakeLibreTranslate, running_libretranslate
+from tests.support.sse import EventStream
 from tests.support.workers import HubWorker
 
 pytestmark = pytest.mark.integration
@@ -151,50 +151,6 @@ def http(port: int, path: str, *, token: str | None = None) -> tuple[int, Any, d
                     dict(response.headers))
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read()), dict(error.headers)
-
-
-@dataclass(frozen=True)
-class SseEvent:
-    event: str
-    id: str | None
-    data: str
-
-
-class EventStream:
-    """A minimal Server-Sent Events reader over aiohttp."""
-
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
-        self.response = response
-
-    async def next(self) -> SseEvent:
-        fields: dict[str, str] = {}
-        data: list[str] = []
-        while True:
-            raw = await self.response.content.readline()
-            if not raw:
-                raise EOFError("the stream ended")
-            line = raw.decode().rstrip("\r\n")
-            if not line:
-                if data or fields:
-                    return SseEvent(fields.get("event", "message"), fields.get("id"),
-                                    "\n".join(data))
-                continue
-            if line.startswith(":"):
-                continue
-            name, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if name == "data":
-                data.append(value)
-            else:
-                fields[name] = value
-
-    async def until(self, wanted: Callable[[SseEvent], bool], timeout: float = 60.0) -> SseEvent:
-        async def scan() -> SseEvent:
-            while True:
-                event = await self.next()
-                if wanted(event):
-                    return event
-        return await asyncio.wait_for(scan(), timeout)
 
 
 @asynccontextmanager
