@@ -102,6 +102,28 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="per region code (DE, JP...), the access tokens of the teams that may read it",
     )
+    operator_tokens: list[SecretStr] = Field(
+        default_factory=list,
+        description="tokens that read every region's feed and cases (cross-region queries)",
+    )
+    stream_ticket_secret: SecretStr | None = Field(
+        None,
+        description="HMAC key of feed stream tickets, the same on every worker behind one "
+        "address; unset: a random key per process (a ticket then works on its issuer only)",
+    )
+    stream_ticket_ttl_seconds: float = Field(
+        60.0, gt=0, le=600, description="how long a feed stream ticket may be used to connect"
+    )
+    feed_streams_per_region: int = Field(
+        200, ge=1, description="live feed streams one worker serves per region (503 beyond)"
+    )
+    feed_streams_per_token: int = Field(
+        20, ge=1, description="live feed streams one worker serves per token (429 beyond)"
+    )
+    feed_page_size: int = Field(
+        200, ge=1, le=1000,
+        description="views a stream sends before its updates, and a feed list's default page",
+    )
     translation_retry_interval_seconds: float = Field(
         15.0, gt=0, description="how often pending translations are tried again"
     )

@@ -33,6 +33,7 @@ Sends are awaited but their delivery futures are not (faust flushes before it co
 from __future__ import annotations
 
 import asyncio
+import heapq
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -221,6 +222,19 @@ class FeedEntry:
     pending: bool
 
 
+FeedPosition = tuple[str, str]
+"""A view's place in its feed: (updated_at, case_id); feeds list the greatest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    """One page of a feed: views most recently updated first, and the position the next page
+    starts after (None: this is the last page)."""
+
+    views: list[bytes]
+    next: FeedPosition | None
+
+
 class Subscription:
     """A live subscriber's bounded queue of view updates (JSON bytes); None means it ended."""
 
@@ -333,10 +347,28 @@ class FeedHub:
 
     def views(self, region: str, *, status: str | None = None) -> list[bytes]:
         """The latest views of a region's feed, most recently updated first."""
-        entries = [entry for entry in self._views.get(region, {}).values()
-                   if status is None or entry.status == status]
-        entries.sort(key=lambda entry: entry.updated_at, reverse=True)
-        return [entry.value for entry in entries]
+        return self.page(region, status=status).views
+
+    def page(
+        self,
+        region: str,
+        *,
+        status: str | None = None,
+        limit: int | None = None,
+        after: FeedPosition | None = None,
+    ) -> FeedPage:
+        """At most `limit` latest views of a region's feed, most recently updated first,
+        starting after the position `after` (a previous page's `next`)."""
+        found = [((entry.updated_at, case_id), entry.value)
+                 for case_id, entry in self._views.get(region, {}).items()
+                 if (status is None or entry.status == status)
+                 and (after is None or (entry.updated_at, case_id) < after)]
+        if limit is not None and len(found) > limit:
+            # The newest `limit` of a large feed, without sorting all of it.
+            found = heapq.nlargest(limit, found, key=lambda item: item[0])
+            return FeedPage([value for _, value in found], found[-1][0])
+        found.sort(key=lambda item: item[0], reverse=True)
+        return FeedPage([value for _, value in found], None)
 
     def latest(self, region: str, case_id: str) -> FeedEntry | None:
         """The latest view of a case on a region's feed."""
@@ -686,6 +718,8 @@ __all__ = [
     "AGENT_NAME",
     "ChangeRecord",
     "FeedHub",
+    "FeedPage",
+    "FeedPosition",
     "FeedPublisher",
     "FeedRecordError",
     "FeedUpdate",

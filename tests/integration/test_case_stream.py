@@ -28,19 +28,26 @@ from tests.support.workers import HubWorker
 pytestmark = pytest.mark.integration
 
 
+OPERATOR_TOKEN = "tok-operator-3c8f"
+"""Reads every region: the stories' cases route to several."""
+
+
 def worker(bootstrap: str, prefix: str, state_dir: Path, **env: str) -> HubWorker:
     return HubWorker(
         bootstrap=bootstrap,
         topic_prefix=prefix,
         state_dir=state_dir,
         app_id=f"hub-{prefix}",
-        extra_env=env,
+        extra_env={"HUB_OPERATOR_TOKENS": json.dumps([OPERATOR_TOKEN]), **env},
     )
 
 
-def get_json(port: int, path: str) -> tuple[int, Any]:
+def get_json(port: int, path: str, token: str | None = OPERATOR_TOKEN) -> tuple[int, Any]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
@@ -73,6 +80,7 @@ async def test_return_and_refund_stories_from_three_kinds_of_provider(
         assert get_json(running.web_port, "/cases")[0] == 400
         assert get_json(running.web_port, "/cases?order=1")[0] == 400
         assert get_json(running.web_port, "/shipments/NOPE")[0] == 404
+        assert get_json(running.web_port, f"/cases/{case_id}", token=None)[0] == 401
 
 
 async def test_shuffled_arrival_gives_identical_cases(

@@ -6,7 +6,8 @@ Its hub-protocol payloads go through the whole pipeline (raw.hub -> normalize ->
 case.changes -> feeds) and come out on feed.de, feed.jp and feed.sa in German, Japanese and
 Arabic, translated by a local LibreTranslate stand-in (tests/support/libretranslate.py); with
 the translator down the feed still flows ("translation pending") and the translation follows as
-an update when it is back. The HTTP side: tokens per region, the list, and the SSE stream.
+an update when it is back. The HTTP side: tokens per region, the list, and the SSE stream
+opened with a ticket.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ import pytest
 from streams.cases import case_id_for_order
 from tests.support.kafka import Record, produce, read_until
 from tests.support.libretranslate import FakeLibreTranslate, running_libretranslate
+from tests.support.sse import EventStream
 from tests.support.workers import HubWorker
 
 pytestmark = pytest.mark.integration
@@ -139,8 +140,9 @@ async def feed_view(bootstrap: str, prefix: str, region: str, case_id: str, *, s
 # --- HTTP helpers ----
 
 
-def http(port: int, path: str, *, token: str | None = None) -> tuple[int, Any, dict[str, str]]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+def http(port: int, path: str, *, token: str | None = None, method: str = "GET"
+         ) -> tuple[int, Any, dict[str, str]]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method)
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
@@ -153,48 +155,11 @@ def http(port: int, path: str, *, token: str | None = None) -> tuple[int, Any, d
         return error.code, json.loads(error.read()), dict(error.headers)
 
 
-@dataclass(frozen=True)
-class SseEvent:
-    event: str
-    id: str | None
-    data: str
-
-
-class EventStream:
-    """A minimal Server-Sent Events reader over aiohttp."""
-
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
-        self.response = response
-
-    async def next(self) -> SseEvent:
-        fields: dict[str, str] = {}
-        data: list[str] = []
-        while True:
-            raw = await self.response.content.readline()
-            if not raw:
-                raise EOFError("the stream ended")
-            line = raw.decode().rstrip("\r\n")
-            if not line:
-                if data or fields:
-                    return SseEvent(fields.get("event", "message"), fields.get("id"),
-                                    "\n".join(data))
-                continue
-            if line.startswith(":"):
-                continue
-            name, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if name == "data":
-                data.append(value)
-            else:
-                fields[name] = value
-
-    async def until(self, wanted: Callable[[SseEvent], bool], timeout: float = 60.0) -> SseEvent:
-        async def scan() -> SseEvent:
-            while True:
-                event = await self.next()
-                if wanted(event):
-                    return event
-        return await asyncio.wait_for(scan(), timeout)
+def stream_path(port: int, region: str, token: str) -> str:
+    """The stream's path with a ticket, as the console opens it (EventSource sends no header)."""
+    status, body, _ = http(port, f"/feeds/{region}/ticket", token=token, method="POST")
+    assert status == 200, body
+    return f"/feeds/{region}/stream?ticket={body['ticket']}"
 
 
 @asynccontextmanager
@@ -216,8 +181,8 @@ async def test_one_case_reaches_the_de_jp_and_sa_feeds_in_each_teams_language(
     order_id = new_order()
     case_id = case_id_for_order(order_id)
     with feeds_worker(bootstrap, topic_prefix, state_dir, translator) as worker:
-        async with event_stream(worker.web_port,
-                                f"/feeds/DE/stream?token={TOKENS['DE']}") as stream:
+        async with event_stream(worker.web_port, stream_path(worker.web_port, "DE",
+                                                             TOKENS["DE"])) as stream:
             await stream.until(lambda e: e.event == "ready")
             await produce(bootstrap, f"{topic_prefix}raw.hub", return_story(order_id))
             for region, expected in EXPECTED.items():
@@ -293,9 +258,9 @@ async def test_sse_streams_a_case_produced_after_subscribing_and_checks_tokens(
     case_id = case_id_for_order(order_id)
     with feeds_worker(bootstrap, topic_prefix, state_dir, translator) as worker:
         port = worker.web_port
-        async with event_stream(port, f"/feeds/jp/stream?token={TOKENS['JP']}") as stream:
+        async with event_stream(port, stream_path(port, "jp", TOKENS["JP"])) as stream:
             ready = await stream.until(lambda e: e.event == "ready")
-            assert json.loads(ready.data) == {"count": 0}
+            assert json.loads(ready.data) == {"count": 0, "next": None}
             await produce(bootstrap, f"{topic_prefix}raw.hub", return_story(order_id))
             # The order alone opens no case: its first view is version 2, the return request.
             event = await stream.until(lambda e: e.event == "case")
@@ -305,18 +270,22 @@ async def test_sse_streams_a_case_produced_after_subscribing_and_checks_tokens(
             assert view["reason"]["translated"] == EXPECTED["jp"]["translated"]
 
         # A new subscriber gets the snapshot first.
-        async with event_stream(port, f"/feeds/JP/stream?token={TOKENS['JP']}") as stream:
+        async with event_stream(port, stream_path(port, "JP", TOKENS["JP"])) as stream:
             snapshot = await stream.until(lambda e: e.event == "case")
             assert snapshot.id == f"{case_id}:2"
-            assert json.loads((await stream.next()).data) == {"count": 1}
+            assert json.loads((await stream.next()).data) == {"count": 1, "next": None}
 
-        # Access: 401 without or with an unknown token, 403 for another region, 404 unknown
-        # region, 400 bad parameters; every error is JSON.
+        # Access: 401 without or with an unknown token or ticket, 403 for another region, 404
+        # unknown region, 400 bad parameters or a token in the URL; every error is JSON.
         for path, token, status, error in [
             ("/feeds/JP", None, 401, "unauthorized"),
             ("/feeds/JP", "not-a-token", 401, "unauthorized"),
             ("/feeds/JP/stream", None, 401, "unauthorized"),
-            (f"/feeds/JP/stream?token={TOKENS['DE']}", None, 403, "forbidden"),
+            ("/feeds/JP/stream", TOKENS["DE"], 403, "forbidden"),
+            (stream_path(port, "DE", TOKENS["DE"]).replace("/DE/", "/JP/"), None, 401,
+             "unauthorized"),
+            (f"/feeds/JP/stream?token={TOKENS['JP']}", None, 400, "bad_request"),
+            (f"/feeds/JP?token={TOKENS['JP']}", None, 400, "bad_request"),
             ("/feeds/DE", TOKENS["JP"], 403, "forbidden"),
             ("/feeds/SA", TOKENS["DE"], 403, "forbidden"),
             ("/feeds/XX", TOKENS["JP"], 404, "not_found"),
@@ -330,7 +299,7 @@ async def test_sse_streams_a_case_produced_after_subscribing_and_checks_tokens(
             assert headers["Content-Type"].startswith("application/json")
             assert isinstance(body["detail"], str)
         assert http(port, "/feeds/JP", token="x")[2]["WWW-Authenticate"].startswith("Bearer")
-        status, listed, _ = http(port, f"/feeds/JP?token={TOKENS['JP']}")
+        status, listed, _ = http(port, "/feeds/JP", token=TOKENS["JP"])
         assert status == 200 and [v["case_id"] for v in listed] == [case_id]
 
         # A team token lists the regions it may read, with their strings.
@@ -347,7 +316,7 @@ async def test_sse_streams_a_case_produced_after_subscribing_and_checks_tokens(
         assert http(port, "/console/secrets.txt")[0] == 404
 
         # A worker that stops ends its live streams instead of waiting for the clients.
-        async with event_stream(port, f"/feeds/JP/stream?token={TOKENS['JP']}") as stream:
+        async with event_stream(port, stream_path(port, "JP", TOKENS["JP"])) as stream:
             await stream.until(lambda e: e.event == "ready")
             started = time.monotonic()
             await asyncio.to_thread(worker.stop)

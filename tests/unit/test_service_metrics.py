@@ -237,3 +237,16 @@ def test_service_json_sums_per_marketplace_and_region(metrics: ServiceMetrics) -
     assert regions == [("DE", 2), ("JP", 1)]
     assert document["totals"]["cases_opened"] == 3
     json.dumps(document)  # JSON-able as it is
+
+
+def test_the_open_metrics_hold_no_case_data(metrics: ServiceMetrics) -> None:
+    """/metrics, /metrics.json and /dashboard need no token: aggregates only, no case's ids or
+    buyer's text."""
+    case = case_factory("case-secret-77", order_id="ORDER-SECRET-77", refund_ids=["re_SECRET"],
+                        reason_text="Call Anna Schmidt at +49 30 1234567",
+                        return_tracking_numbers=["1ZSECRET77"])
+    metrics.observe_bytes(change(case))
+    published = render_prometheus(service_families(metrics.groups())) + json.dumps(
+        service_json(metrics))
+    for secret in ("SECRET", "Anna", "1234567"):
+        assert secret not in published

@@ -7,6 +7,7 @@
 "use strict";
 
 (function () {
+  const RETRY_MS = 3000;
   const $ = (id) => document.getElementById(id);
   const state = {
     token: null,
@@ -15,6 +16,9 @@
     views: new Map(),
     seen: null,
     source: null,
+    generation: 0,
+    backoff: RETRY_MS,
+    retryTimer: null,
     clockTimer: null,
   };
 
@@ -134,11 +138,43 @@
 
   // --- live feed -----------------------------------------------------------------------------
 
-  function connect(region) {
+  // The stream is opened with a short-lived ticket, not the token: EventSource cannot send an
+  // Authorization header, and a token in a URL ends up in logs. A ticket expires within a
+  // minute, so every (re)connection the browser cannot complete by itself gets a fresh one.
+  async function streamTicket(region) {
+    const response = await fetch("/feeds/" + encodeURIComponent(region.code) + "/ticket", {
+      method: "POST", headers: { Authorization: "Bearer " + state.token },
+    });
+    if (!response.ok) throw new Error("ticket refused: " + response.status);
+    return (await response.json()).ticket;
+  }
+
+  function reconnectLater(region, generation) {
+    // Refused (expired ticket, too many streams, worker busy) or gone: back off, then retry.
+    const delay = state.backoff;
+    state.backoff = Math.min(state.backoff * 2, 60000);
+    clearTimeout(state.retryTimer);
+    state.retryTimer = setTimeout(() => {
+      if (generation === state.generation) connect(region);
+    }, delay);
+  }
+
+  async function connect(region) {
     if (state.source) state.source.close();
+    state.source = null;
+    clearTimeout(state.retryTimer);
+    const generation = ++state.generation;
     setConnection("reconnecting");
-    const url = "/feeds/" + encodeURIComponent(region.code) + "/stream?token="
-      + encodeURIComponent(state.token);
+    let ticket;
+    try {
+      ticket = await streamTicket(region);
+    } catch (exc) {
+      if (generation === state.generation) reconnectLater(region, generation);
+      return;
+    }
+    if (generation !== state.generation) return; // another region was chosen meanwhile
+    const url = "/feeds/" + encodeURIComponent(region.code) + "/stream?ticket="
+      + encodeURIComponent(ticket);
     const source = new EventSource(url);
     state.source = source;
     source.addEventListener("open", () => { state.seen = new Set(); });
@@ -160,12 +196,17 @@
         for (const id of [...state.views.keys()]) if (!state.seen.has(id)) state.views.delete(id);
         state.seen = null;
       }
+      state.backoff = RETRY_MS;
       setConnection("live");
       document.body.dataset.ready = "true";
       render();
     });
     source.addEventListener("error", () => {
       setConnection("reconnecting");
+      // CONNECTING: the browser retries by itself. CLOSED: it gave up; get a new ticket.
+      if (source.readyState === EventSource.CLOSED && generation === state.generation) {
+        reconnectLater(region, generation);
+      }
     });
   }
 
