@@ -7,6 +7,7 @@ from typing import Any
 import faust
 
 from hub.settings import Settings
+from hub.web.access import BUILTIN_VIEWS_OFF
 from hub.web.feeds import register_feed_views
 from hub.web.health import register_health_view
 from hub.web.metrics import register_metrics
@@ -43,6 +44,7 @@ def create_app(settings: Settings) -> Any:
         web_port=settings.web_port,
         web_bind=settings.web_host,
         timezone="UTC",
+        **BUILTIN_VIEWS_OFF,
     )
     topics = TopicNames(settings.topic_prefix)
     pipeline = register_pipeline(app, settings, topics, classify_reason=classify_reason)

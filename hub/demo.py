@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -46,7 +47,11 @@ def run_demo(
     started = time.monotonic()
     status = broker.start()
     say(f"broker   {status.describe()} (in {time.monotonic() - started:.1f} s)")
-    env = {**os.environ, "HUB_BROKER_URL": f"kafka://{broker.bootstrap}"}
+    # Every data endpoint needs a credential: a demo operator token unless one is configured.
+    token = (settings.operator_tokens[0].get_secret_value() if settings.operator_tokens
+             else secrets.token_urlsafe(18))
+    env = {**os.environ, "HUB_BROKER_URL": f"kafka://{broker.bootstrap}",
+           "HUB_OPERATOR_TOKENS": json.dumps([token])}
     settings = settings.model_copy(update={"broker_url": f"kafka://{broker.bootstrap}"})
     asyncio.run(ensure_topics(settings))
     log_path = settings.state_dir / "logs" / f"worker-{settings.web_port}.log"
@@ -65,9 +70,10 @@ def run_demo(
         _wait_healthy(settings.web_port, worker, log_path)
         base = f"http://127.0.0.1:{settings.web_port}"
         say(f"worker   pid {worker.pid}, log {log_path}")
-        say(f"query    curl {base}/cases?order_id=5900000000000   |  curl {base}/health")
+        say(f"query    curl -H 'Authorization: Bearer {token}' "
+            f"'{base}/cases?order_id=5900000000000'   |  curl {base}/health")
         say(f"console  {base}/console   (feeds need HUB_FEED_TOKENS__<REGION>)")
-        say("topics   hub tail events.canonical   |   hub tail cases   |   hub dlq list")
+        say("topics   hub tail case.changes   |   hub tail cases   |   hub dlq list")
         say("Ctrl-C stops the worker" + ("" if keep_broker or was_running else " and the broker"))
         all_stories = generate(stories)
         deadline = None if duration is None else time.monotonic() + duration
@@ -84,7 +90,7 @@ def run_demo(
             say(
                 f"traffic  {produced} cases produced "
                 f"({sum(len(s.payloads) for s in chunk)} payloads "
-                f"in the last batch); cases served: {_count_cases(base, chunk)}"
+                f"in the last batch); cases served: {_count_cases(base, chunk, token)}"
             )
             time.sleep(
                 interval
@@ -148,13 +154,15 @@ async def _produce(settings: Settings, stories: list[CaseStory]) -> None:
         await producer.stop()
 
 
-def _count_cases(base: str, stories: list[CaseStory]) -> str:
+def _count_cases(base: str, stories: list[CaseStory], token: str) -> str:
     found = 0
     for story in stories:
+        request = urllib.request.Request(  # noqa: S310 - loopback URL we built
+            f"{base}/cases?order_id={story.order_id}",
+            headers={"Authorization": f"Bearer {token}"},
+        )
         try:
-            with urllib.request.urlopen(  # noqa: S310 - loopback URL we built
-                f"{base}/cases?order_id={story.order_id}", timeout=2
-            ) as answer:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=2) as answer:  # noqa: S310
                 found += bool(json.loads(answer.read()))
         except (urllib.error.URLError, OSError, ValueError):
             pass

@@ -23,6 +23,7 @@ in the same transaction. A transaction that fails is aborted and its batch read 
 from __future__ import annotations
 
 import asyncio
+import functools
 import heapq
 import logging
 from collections import defaultdict
@@ -36,7 +37,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.errors import KafkaError, ProducerFenced
 
 from hub.recent import RecentMap
-from schemas.events import CANONICAL_EVENT
+from schemas.events import CANONICAL_EVENT, CanonicalEvent
 from schemas.records import INBOX_KINDS, MESSAGE_HEADER, InboxKind
 from streams.case_step import (
     CaseState,
@@ -273,9 +274,8 @@ class CaseWorker:
                 self._dead_letter(record, "no hub.message header (event, pending or link)",
                                   "UnknownInboxMessage", work)
                 continue
-            self._apply(p, key, [record], work, lambda state, r=record, k=kind: step_reference(
-                state if isinstance(state, ReferenceState) else None, key.decode(), k, r.value,
-                now=now))
+            self._apply(p, key, [record], work, functools.partial(
+                _reference_step, key=key, kind=kind, value=record.value, now=now))
         self._flush_events(p, key, events, now, work)
 
     def _flush_events(
@@ -293,9 +293,8 @@ class CaseWorker:
                 self._dead_letter(record, f"not a canonical event: {exc}", type(exc).__name__,
                                   work)
         if parsed:
-            self._apply(p, key, valid, work, lambda state: step_case(
-                state if isinstance(state, CaseState) else None, key.decode(), parsed,
-                now=now, settings=self.settings))
+            self._apply(p, key, valid, work, functools.partial(
+                _case_step, key=key, events=parsed, now=now, settings=self.settings))
 
     def _apply(
         self, p: int, key: bytes, records: Sequence[Any], work: _Batch,
@@ -358,14 +357,15 @@ class CaseWorker:
 
     async def _commit(self, work: _Batch) -> bool:
         """Write a batch in one transaction; False when it was aborted (read it again)."""
-        changelog: list[tuple[int, bytes, State, Any]] = []
+        changelog: list[tuple[int, bytes, State, bytes, Any]] = []
         try:
             async with self._producer.transaction():
                 for p, states in work.states.items():
                     for key, state in states.items():
+                        value = state.encode()
                         future = await self._producer.send(
-                            self.topics.case_state, key=key, value=state.encode(), partition=p)
-                        changelog.append((p, key, state, future))
+                            self.topics.case_state, key=key, value=value, partition=p)
+                        changelog.append((p, key, state, value, future))
                 for out, headers in work.outputs:
                     await self._producer.send(self._roles[out.role], key=out.key,
                                               value=out.value, headers=list(headers))
@@ -380,15 +380,15 @@ class CaseWorker:
             return False
         ends: dict[int, int] = {}
         per_partition: dict[int, dict[bytes, bytes | None]] = defaultdict(dict)
-        for p, key, state, future in changelog:
+        for p, key, state, value, future in changelog:
             metadata = future.result()
             ends[p] = max(ends.get(p, 0), metadata.offset + 1)
-            per_partition[p][key] = state.encode()
+            per_partition[p][key] = value
             self._hot.put(key, state)
             self._index(p, key, state.due_at(self.settings))
-        for p, states in per_partition.items():
+        for p, values in per_partition.items():
             if p in self._stores:
-                self._stores[p].write(states, next_offset=ends[p])
+                self._stores[p].write(values, next_offset=ends[p])
         return True
 
     # -- time ---------------------------------------------------------------------------------
@@ -433,6 +433,21 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self.worker._assign({tp.partition for tp in assigned})  # noqa: SLF001
+
+
+def _case_step(
+    state: State | None, *, key: bytes, events: list[tuple[bytes, CanonicalEvent]],
+    now: datetime, settings: StepSettings,
+) -> StepResult:
+    return step_case(state if isinstance(state, CaseState) else None, key.decode(), events,
+                     now=now, settings=settings)
+
+
+def _reference_step(
+    state: State | None, *, key: bytes, kind: InboxKind, value: bytes, now: datetime
+) -> StepResult:
+    return step_reference(state if isinstance(state, ReferenceState) else None, key.decode(),
+                          kind, value, now=now)
 
 
 def _by_key(records: Sequence[Any]) -> dict[bytes, list[Any]]:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import cast
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from rocksdict import Options, Rdict, WriteBatch
@@ -57,7 +58,7 @@ class PartitionStore:
     def items(self) -> Iterator[tuple[bytes, bytes]]:
         for key, value in self._db.items():
             if key != _CHECKPOINT:
-                yield bytes(key), bytes(value)
+                yield cast(bytes, key), cast(bytes, value)  # raw mode: bytes in, bytes out
 
     def close(self) -> None:
         self._db.close()
@@ -101,7 +102,3 @@ async def restore(
         applied += len(records)
         store.write(states, next_offset=await consumer.position(changelog))
     return applied
-
-
-def partition_dirs(root: Path, partitions: Iterable[int]) -> dict[int, Path]:
-    return {p: root / f"p{p}" for p in partitions}

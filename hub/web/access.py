@@ -41,7 +41,7 @@ from translations.regions import REGIONS, RegionsConfig
 
 log = logging.getLogger("hub.web.access")
 
-BUILTIN_VIEWS_OFF: Mapping[str, bool] = {
+BUILTIN_VIEWS_OFF: dict[str, Any] = {
     "web_tables_enabled": False,  # /table: any table's keys and values
     "web_router_enabled": False,  # /router: which worker holds which key (unused: no table_route)
     "web_graph_enabled": False,  # /graph: the worker's service tree
