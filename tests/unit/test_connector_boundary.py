@@ -5,7 +5,7 @@ from __future__ import annotations
 import decimal
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 
@@ -19,8 +19,8 @@ from connectors.boundary import (
 from connectors.registry import CONNECTORS
 from hub.errors import SkippableRecordError
 from schemas.events import CanonicalEvent
+from tests.support.connector_fixtures import RECEIVED_AT
 
-RECEIVED_AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 REGISTERED = [connector.source for connector in CONNECTORS]
 
 
