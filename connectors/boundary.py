@@ -2,7 +2,13 @@
 
 A connector's `parse` is wrapped with `translate_errors(source)`: whatever a malformed payload
 makes Python or pydantic raise inside it (KeyError, TypeError, JSONDecodeError,
-ValidationError...) leaves as `SkippableRecordError` with a one-line reason naming the field.
+ValidationError, RecursionError from JSON nested too deeply, decimal overflow...) leaves as
+`SkippableRecordError` with a one-line reason naming the field.
+
+Hostile input is bounded here too, before any parsing: a body larger than
+`MAX_PAYLOAD_BYTES` is rejected unread, and connectors pass free text (a buyer's message, a
+scan description) through `capped_text`, so no single field costs more than `FREE_TEXT_LIMIT`
+characters of pattern matching, masking or translation downstream.
 """
 
 from __future__ import annotations
@@ -12,8 +18,8 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from decimal import InvalidOperation
-from typing import Any
+from decimal import Decimal, DecimalException, Overflow
+from typing import Any, Final
 
 from pydantic import ValidationError
 
@@ -23,16 +29,31 @@ from schemas.events import CanonicalEvent
 
 log = logging.getLogger("connectors")
 
+MAX_PAYLOAD_BYTES: Final = 1_048_576
+"""Largest raw body a connector reads (1 MiB, the webhook intake's default body limit too).
+
+The largest recorded provider payload is a DHL tracking response of 33 KB; a body beyond this
+is dead-lettered with its size, without being decoded."""
+
+FREE_TEXT_LIMIT: Final = 4_000
+"""Characters of one free-text field (message, note, scan description) kept in an event.
+
+Longer text is cut here and marked with `TRUNCATION_MARK`; the whole text stays in the raw
+record on `raw.<source>`, which the event points to."""
+
+TRUNCATION_MARK: Final = " [truncated: {omitted} more characters in the raw record]"
+
 _FOREIGN_ERRORS = (
     KeyError,
     IndexError,
     TypeError,
     ValueError,
     AttributeError,
-    InvalidOperation,
+    DecimalException,  # InvalidOperation, Overflow, DivisionByZero...
     UnicodeDecodeError,
     ValidationError,
     OverflowError,
+    RecursionError,  # JSON (or a walk over it) nested deeper than the interpreter's stack
 )
 
 
@@ -53,6 +74,10 @@ def describe_foreign_error(exc: BaseException) -> str:
         return f"missing list element: {exc}"
     if isinstance(exc, TypeError | AttributeError):
         return f"wrong type: {exc}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read"
+    if isinstance(exc, Overflow | OverflowError):
+        return f"number out of range: {exc}"
     return f"invalid value: {exc}"
 
 
@@ -67,6 +92,12 @@ def translate_errors(source: str) -> Callable[[Parse], Parse]:
             received_at: datetime,
             headers: Mapping[str, str] | None = None,
         ) -> list[CanonicalEvent]:
+            if len(raw) > MAX_PAYLOAD_BYTES:
+                raise SkippableRecordError(
+                    f"payload of {len(raw)} bytes is larger than the {MAX_PAYLOAD_BYTES}"
+                    " bytes a connector reads",
+                    source=source,
+                )
             try:
                 return parse(raw, received_at=received_at, headers=headers)
             except SkippableRecordError as exc:
@@ -97,8 +128,6 @@ def load_json_object(raw: bytes) -> dict[str, Any]:
 
 def load_json(raw: bytes) -> Any:
     """Decode any JSON document with exact decimals (see `load_json_object`)."""
-    from decimal import Decimal
-
     return json.loads(raw.decode("utf-8"), parse_float=Decimal)
 
 
@@ -118,6 +147,14 @@ def require(mapping: Mapping[str, Any], *path: str | int) -> Any:
             dotted = ".".join(str(part) for part in path[: depth + 1])
             raise SkippableRecordError(f"missing field {dotted!r}")
     return node
+
+
+def capped_text(text: str) -> str:
+    """`text`, or its first `FREE_TEXT_LIMIT` characters marked as cut (see the constant)."""
+    if len(text) <= FREE_TEXT_LIMIT:
+        return text
+    omitted = len(text) - FREE_TEXT_LIMIT
+    return text[:FREE_TEXT_LIMIT] + TRUNCATION_MARK.format(omitted=omitted)
 
 
 def ignored(source: str, what: str) -> list[CanonicalEvent]:

@@ -8,6 +8,7 @@ Invalid settings fail start-up, listing every one that is wrong.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -16,6 +17,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.errors import ConfigurationError
+from schemas.money import DEFAULT_MONEY_CEILING, MAX_MONEY_CEILING, configure_money_ceiling
 
 DEFAULT_KAFKA_VERSION = "4.1.1"
 
@@ -137,6 +139,14 @@ class Settings(BaseSettings):
         30.0, gt=0, description="how often SLA deadlines are checked against the clock"
     )
 
+    money_ceiling: Decimal = Field(
+        DEFAULT_MONEY_CEILING,
+        gt=0,
+        le=MAX_MONEY_CEILING,
+        decimal_places=0,
+        description="largest amount (major units) an event may carry; larger is dead-lettered",
+    )
+
     translation_provider: Literal["libre", "google", "deepl", "none"] = "none"
     translation_url: str | None = None
     translation_api_key: SecretStr | None = None
@@ -167,19 +177,24 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings; every invalid one is listed in one ConfigurationError.
+    """Read the settings and apply the process-wide ones (the money ceiling).
+
+    Every entry point reads its settings here first, so the ceiling holds before any record is
+    parsed; connectors themselves never read settings.
 
     Raises:
-        ConfigurationError: one or more settings are invalid.
+        ConfigurationError: one or more settings are invalid, each of them listed.
     """
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]  # pydantic-settings fills the rest
+        loaded = Settings(**overrides)  # type: ignore[arg-type]  # pydantic-settings fills the rest
     except ValidationError as exc:
         lines = [
             f"  HUB_{'__'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
             for err in exc.errors()
         ]
         raise ConfigurationError("invalid settings:\n" + "\n".join(lines)) from exc
+    configure_money_ceiling(loaded.money_ceiling)
+    return loaded
 
 
 @lru_cache(maxsize=1)

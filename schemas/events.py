@@ -2,13 +2,20 @@
 
 The JSON shape is a public contract (see README, "Canonical event"): field names and value sets
 stay; fields may be added. Schema version 1.
+
+Every event validated here also serializes: each string must be encodable as UTF-8 (a lone
+surrogate such as a JSON-escaped `"\\ud800"` is rejected) and at most `MAX_TEXT_CHARS` long.
+Its money has the sign its type allows (`MONEY_SIGNS`), and it happened inside the window of
+plausible facts: not before `EARLIEST_OCCURRED_AT`, not more than `FUTURE_TOLERANCE` after it
+was received.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
-from typing import Literal, Self
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
@@ -105,7 +112,32 @@ SOURCE_KINDS: dict[str, SourceKind] = {
     "adyen": "payment",
 }
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
+MAX_TEXT_CHARS: Final = 16_384
+"""Longest string of an event. Connectors cut free text at 4,000 characters
+(`connectors.boundary.FREE_TEXT_LIMIT`); this bounds every other string, ids included."""
+
+# Any string length bound makes pydantic-core read each string as UTF-8, which rejects lone
+# surrogates at validation instead of at `dump_json`, with no Python call per field.
+_FROZEN = ConfigDict(frozen=True, extra="forbid", str_max_length=MAX_TEXT_CHARS)
+
+EARLIEST_OCCURRED_AT: Final = datetime(2000, 1, 1, tzinfo=UTC)
+"""No after-sales fact the hub handles is older: an earlier time is a broken or hostile date."""
+
+FUTURE_TOLERANCE: Final = timedelta(days=2)
+"""How far after its receipt an event may say it happened: provider clock skew and wall times
+placed a day off (UTC-12 vs UTC+14) are tolerated; a later time is not a fact yet."""
+
+MoneySign = Literal["positive", "not_negative"]
+MONEY_SIGNS: Final[dict[str, MoneySign]] = {
+    "refund.requested": "positive",
+    "refund.succeeded": "positive",
+    "refund.failed": "positive",
+    "payment.captured": "positive",
+}
+"""The sign an event's money must have, by event type; every other type: `not_negative`.
+
+A refund or capture of nothing is no fact; a negative amount anywhere is a sign error of the
+provider or of a connector (which way money moves is said by the event type, never the sign)."""
 
 
 class Reference(BaseModel):
@@ -197,7 +229,26 @@ class CanonicalEvent(BaseModel):
             raise ValueError("a customs.update carries customs")
         if self.occurred_at_local is not None and self.occurred_at_local.tzinfo is None:
             raise ValueError("occurred_at_local carries its offset")
+        if self.occurred_at < EARLIEST_OCCURRED_AT:
+            raise ValueError(
+                f"occurred_at {self.occurred_at.isoformat()} is before"
+                f" {EARLIEST_OCCURRED_AT.year}: not a plausible time of an after-sales fact"
+            )
+        if self.occurred_at > self.received_at + FUTURE_TOLERANCE:
+            raise ValueError(
+                f"occurred_at {self.occurred_at.isoformat()} is more than"
+                f" {FUTURE_TOLERANCE.days} days after the event was received"
+            )
+        if self.money is not None:
+            self._check_money_sign(self.money.amount)
         return self
+
+    def _check_money_sign(self, amount: Decimal) -> None:
+        sign = MONEY_SIGNS.get(self.type, "not_negative")
+        if amount < 0 or (sign == "positive" and amount == 0):
+            raise ValueError(
+                f"a {self.type} amount must be {sign.replace('_', ' ')}, got {amount}"
+            )
 
     def reference_values(self, kind: ReferenceKind) -> list[str]:
         """Values of this event's references of one kind."""

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.core import get_global
 
+from connectors.boundary import capped_text
 from connectors.carriers._status import ROUTINE_STATUSES
 from connectors.carriers._zones import Place, resolve_zone
 from hub.errors import SkippableRecordError
@@ -357,6 +358,11 @@ def _says_more(current: Scan, latest: Scan) -> bool:
     return not (latest.status == "customs" and current.status in ROUTINE_STATUSES)
 
 
+def _capped(text: str | None) -> str | None:
+    """Free text of a scan as events keep it (`connectors.boundary.capped_text`)."""
+    return None if text is None else capped_text(text)
+
+
 def _common_fields(scan: Scan, case: Case, received_at: datetime) -> dict[str, Any]:
     return {
         "source_kind": "carrier",
@@ -368,7 +374,7 @@ def _common_fields(scan: Scan, case: Case, received_at: datetime) -> dict[str, A
         "order_id": case.order_id,
         "case_key": case.case_key,
         "references": case.references,
-        "text": scan.raw_description,
+        "text": _capped(scan.raw_description),
         "language": scan.language if scan.raw_description else None,
     }
 
@@ -381,15 +387,15 @@ def _shipment_event(
         source=source,
         type="shipment.update",
         reason_code=scan.reason_code,
-        raw_reason=scan.raw_reason,
+        raw_reason=_capped(scan.raw_reason),
         shipment=Shipment(
             carrier=scan.carrier,
             tracking_number=scan.tracking_number,
             status=scan.status,
             raw_status=scan.raw_status,
-            raw_description=scan.raw_description,
+            raw_description=_capped(scan.raw_description),
             country=scan.country,
-            location=scan.location,
+            location=_capped(scan.location),
             direction=scan.direction,
         ),
         **_common_fields(scan, case, received_at),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from connectors.carriers._customs import SCAN_TEXT_MATCHED
 from schemas.events import CustomsStatus, ReasonCode, ShipmentStatus
 
 # --- DHL Shipment Tracking - Unified: status.statusCode -------------------------------------
@@ -165,7 +166,10 @@ ROUTINE_STATUSES: frozenset[ShipmentStatus] = frozenset(
 
 def refine_from_text(status: ShipmentStatus, *texts: str | None) -> ShipmentStatus:
     """A coarse carrier status made specific by what the scan description says."""
-    text = " ".join(" ".join(part.replace("_", " ").split()) for part in texts if part)
+    # Read only as far as a scan text runs (see `recognize_customs`).
+    text = " ".join(
+        " ".join(part[:SCAN_TEXT_MATCHED].replace("_", " ").split()) for part in texts if part
+    )
     if not text:
         return status
     if _RETURNED.search(text):

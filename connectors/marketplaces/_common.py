@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from connectors.boundary import capped_text
 from connectors.references import case_key_of, references
 from hub.errors import SkippableRecordError
 from schemas.events import (
@@ -119,6 +120,9 @@ def primary_language(tag: str | None) -> str | None:
     return tag.split("-", 1)[0].lower()
 
 
+_FREE_TEXT_FIELDS = ("text", "raw_reason")
+
+
 def marketplace_event(
     source: Source,
     event_type: EventType,
@@ -132,8 +136,12 @@ def marketplace_event(
     """Assemble a marketplace event: id, case key and the time fields from `when`.
 
     `identity` is the provider's own identity of the fact (object id, state...); `when` is the
-    provider's time of the fact, or None when the provider gives none.
+    provider's time of the fact, or None when the provider gives none. Free text (`text`,
+    `raw_reason`) is capped (`connectors.boundary.capped_text`).
     """
+    for free in _FREE_TEXT_FIELDS:
+        if fields.get(free) is not None:
+            fields[free] = capped_text(fields[free])
     if when is None:
         timing: dict[str, Any] = {"occurred_at": received_at, "time_source": "received"}
     else:

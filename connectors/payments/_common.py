@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.boundary import require
+from connectors.boundary import capped_text, require
 from connectors.references import case_key_of as case_key_of
 from connectors.references import references as references
 from hub.errors import SkippableRecordError
@@ -139,7 +139,8 @@ def payment_event(
     """A canonical payment event; `identity` is the provider's own identity of the fact.
 
     `when` is the provider's time of the fact; without one the event is placed at
-    `received_at` with `time_source="received"`.
+    `received_at` with `time_source="received"`. Free text (`text`, `raw_reason`) is capped
+    (`connectors.boundary.capped_text`).
     """
     return CanonicalEvent(
         event_id=make_event_id(source, *identity),
@@ -157,8 +158,8 @@ def payment_event(
         money=money,
         refund_id=refund_id,
         reason_code=reason_code,
-        raw_reason=raw_reason,
-        text=text,
+        raw_reason=None if raw_reason is None else capped_text(raw_reason),
+        text=None if text is None else capped_text(text),
         buyer_country=buyer_country,
     )
 

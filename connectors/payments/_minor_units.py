@@ -13,10 +13,11 @@ provider's own exceptions, taken from the provider's currency pages:
 - Adyen (docs.adyen.com/development-resources/currency-codes): CLP and ISK have 2 decimals,
   CVE and IDR have 0, each marked "differs from standard"; every other code follows ISO.
 
-The resulting `Money` is written with the ISO number of decimals whenever that is exact
-(Stripe's ISK `1250000` is `12500` ISK, Adyen's CLP `1599000` is `15990` CLP). Amounts are read
-as sent: the rule does not enforce the provider's request constraints (a Stripe KWD amount
-ending in 5 is still 0.005 KWD).
+The resulting `Money` is written with the ISO number of decimals (Stripe's ISK `1250000` is
+`12500` ISK, Adyen's CLP `1599000` is `15990` CLP). An amount finer than the ISO minor unit
+(Adyen's CLP `1599050`, 15990.50 CLP) is not money the currency has and is rejected. Otherwise
+amounts are read as sent: the rule does not enforce the provider's request constraints (a Stripe
+KWD amount ending in 5 is still 0.005 KWD).
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ class MinorUnitRule:
 
         Raises:
             ValueError: `minor` is not an integer of at most 20 digits (or a string of one),
-                or the currency is unknown.
+                the currency is unknown, or the amount is not `Money` (finer than the ISO
+                minor unit, beyond the money ceiling).
         """
         amount = _whole_units(minor).scaleb(-self.exponent(currency))
         iso_step = Decimal(1).scaleb(-currency_exponent(currency))

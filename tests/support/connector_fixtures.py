@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-RECEIVED_AT = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+# After the latest fact of any fixture (2026-03-04): webhooks arrive after what they report.
+RECEIVED_AT = datetime(2026, 3, 5, 12, 0, 0, tzinfo=UTC)
 _SIDE_FILES = (".expected.json", ".headers.json")
 
 

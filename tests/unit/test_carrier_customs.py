@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.carriers._customs import recognize_customs
+from connectors.carriers._customs import SCAN_TEXT_MATCHED, recognize_customs
+from connectors.carriers._status import refine_from_text
 
 
 @pytest.mark.parametrize(
@@ -90,3 +91,28 @@ def test_a_specific_code_wins_over_the_text() -> None:
 def test_a_generic_code_yields_to_more_specific_text() -> None:
     assert recognize_customs("【德国】进口海关查验（扣留）", code_status="in_clearance") == "held"
     assert recognize_customs("Arrived at facility", code_status="in_clearance") == "in_clearance"
+
+
+def test_the_rules_read_a_scan_text_only_as_far_as_scan_texts_run() -> None:
+    """The matching cost is bounded by the input, not by the length of a hostile text."""
+    padding = "x" * (SCAN_TEXT_MATCHED - len("held by customs") - 1)
+    assert recognize_customs(f"{padding} held by customs") == "held"
+    assert recognize_customs(f"{padding}xx held by customs") is None
+    assert refine_from_text("in_transit", f"{padding}xx out for delivery") == "in_transit"
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("held held held held, then customs", "held"),
+        ("customs: parcel held", "held"),
+        ("seized seized seized", None),
+        ("customs customs customs", "in_clearance"),
+        ("Zoll: Sendung zurückgehalten", "held"),
+        ("duties duties and then payment due", "duties_due"),
+    ],
+)
+def test_word_then_later_word_rules_find_any_pair_in_order(
+    text: str, status: str | None
+) -> None:
+    assert recognize_customs(text) == status

@@ -8,7 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from schemas.money import Money, currency_exponent
+from schemas.money import (
+    ACTIVE_CURRENCIES,
+    DEFAULT_MONEY_CEILING,
+    Money,
+    configure_money_ceiling,
+    currency_exponent,
+    money_ceiling,
+)
 
 # ISO 4217 minor units, as published in the standard's list (not derived from the code).
 ISO_EXPONENTS = {
@@ -109,7 +116,7 @@ def test_finer_than_minor_unit_cannot_become_minor_units() -> None:
 
 
 @given(
-    minor=st.integers(min_value=-(10**15), max_value=10**15),
+    minor=st.integers(min_value=-(10**12), max_value=10**12),
     currency=st.sampled_from(sorted(ISO_EXPONENTS)),
 )
 def test_minor_units_round_trip(minor: int, currency: str) -> None:
@@ -120,10 +127,85 @@ def test_minor_units_round_trip(minor: int, currency: str) -> None:
 
 
 @given(
-    a=st.integers(min_value=0, max_value=10**12),
-    b=st.integers(min_value=0, max_value=10**12),
+    a=st.integers(min_value=0, max_value=5 * 10**11),
+    b=st.integers(min_value=0, max_value=5 * 10**11),
     currency=st.sampled_from(sorted(ISO_EXPONENTS)),
 )
 def test_sum_of_minor_units_is_exact(a: int, b: int, currency: str) -> None:
     total = Money.from_minor_units(a, currency) + Money.from_minor_units(b, currency)
     assert total.to_minor_units() == a + b
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "match"),
+    [
+        pytest.param("1e99999999", "USD", "absurd exponent", id="huge-exponent"),
+        pytest.param("1e999999999", "USD", "absurd exponent", id="huger-exponent"),
+        pytest.param(Decimal("1e999999999"), "USD", "absurd exponent", id="decimal-exponent"),
+        pytest.param("0e-999999999", "USD", "absurd exponent", id="zero-tiny-exponent"),
+        pytest.param("9" * 10_000_000, "USD", "longer than an amount", id="ten-million-digits"),
+        pytest.param(Decimal("1" * 100), "USD", "digits", id="hundred-digits"),
+        pytest.param("1000000000000.01", "USD", "beyond the money ceiling", id="over-ceiling"),
+        pytest.param("-1000000000001", "JPY", "beyond the money ceiling", id="under-ceiling"),
+        pytest.param("39.951", "EUR", r"finer than the currency's minor unit \(0.01\)", id="eur"),
+        pytest.param("1500.001", "JPY", r"finer than the currency's minor unit \(1\)", id="jpy"),
+        pytest.param("1500.5", "KRW", "finer than the currency's minor unit", id="krw"),
+        pytest.param("12.3451", "KWD", r"minor unit \(0.001\)", id="kwd"),
+        pytest.param("1.0001", "BHD", "finer", id="bhd"),
+        pytest.param("1.0001", "JOD", "finer", id="jod"),
+        pytest.param("1.0001", "OMR", "finer", id="omr"),
+        pytest.param("1.0001", "TND", "finer", id="tnd"),
+        pytest.param("10.00", "XXX", "unknown ISO 4217", id="no-currency"),
+        pytest.param("10.00", "XTS", "unknown ISO 4217", id="testing-code"),
+        pytest.param("10.00", "XAU", "unknown ISO 4217", id="gold"),
+        pytest.param("10.00", "DEM", "unknown ISO 4217", id="withdrawn"),
+    ],
+)
+def test_hostile_or_impossible_amounts_are_rejected_with_the_reason(
+    amount: object, currency: str, match: str
+) -> None:
+    with pytest.raises(ValidationError, match=match):
+        Money(amount=amount, currency=currency)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency"),
+    [
+        ("12.345", "KWD"),
+        ("0.005", "BHD"),
+        ("1500", "JPY"),
+        ("1500.00", "JPY"),  # trailing zeros name a whole yen
+        ("39.95", "EUR"),
+        ("39.9500", "EUR"),
+        ("1000000000000", "USD"),
+        ("-1000000000000", "USD"),
+        ("1.2345", "CLF"),
+    ],
+)
+def test_amounts_at_or_above_the_minor_unit_within_the_ceiling_are_money(
+    amount: str, currency: str
+) -> None:
+    assert Money(amount=amount, currency=currency).amount == Decimal(amount)
+
+
+def test_active_currencies_are_iso_4217_codes_of_money() -> None:
+    assert {"EUR", "USD", "JPY", "KWD", "XOF", "XAF", "XCD", "XPF", "XCG", "CLF"} <= (
+        ACTIVE_CURRENCIES
+    )
+    assert not {"XXX", "XTS", "XAU", "XDR", "DEM", "HRK", "CNH"} & ACTIVE_CURRENCIES
+    assert all(len(code) == 3 and code.isupper() for code in ACTIVE_CURRENCIES)
+
+
+def test_the_money_ceiling_is_configurable_and_bounded() -> None:
+    assert money_ceiling() == DEFAULT_MONEY_CEILING == Decimal(10) ** 12
+    try:
+        configure_money_ceiling(1000)
+        with pytest.raises(ValidationError, match="beyond the money ceiling of 1000"):
+            Money(amount="1000.01", currency="EUR")
+        assert Money(amount="1000", currency="EUR").amount == 1000
+    finally:
+        configure_money_ceiling(DEFAULT_MONEY_CEILING)
+    for bad in (0, -5, "1.5", "1e19", "1e999999999"):
+        with pytest.raises(ValueError):
+            configure_money_ceiling(bad)  # type: ignore[arg-type]
+    assert money_ceiling() == DEFAULT_MONEY_CEILING

@@ -266,3 +266,50 @@ def test_unreadable_payloads_name_the_field(raw: bytes, reason: str) -> None:
     with pytest.raises(SkippableRecordError, match=reason) as caught:
         parse(raw, received_at=RECEIVED_AT)
     assert caught.value.source == "paypal"
+
+
+@pytest.mark.parametrize(
+    ("amount", "reason"),
+    [
+        pytest.param({"currency_code": "USD", "value": "1e99999999"}, "absurd exponent",
+                     id="hundred-megabyte-amount"),
+        pytest.param({"currency_code": "USD", "value": "1e999999999"}, "absurd exponent",
+                     id="gigabyte-amount"),
+        pytest.param({"currency_code": "USD", "value": "2000000000000"}, "money ceiling",
+                     id="over-ceiling"),
+        pytest.param({"currency_code": "EUR", "value": "39.951"}, "finer than the currency's",
+                     id="sub-cent"),
+        pytest.param({"currency_code": "JPY", "value": "1500.001"}, "finer than the currency's",
+                     id="sub-yen"),
+        pytest.param({"currency_code": "XXX", "value": "10.00"}, "unknown ISO 4217",
+                     id="no-currency"),
+        pytest.param({"currency_code": "XTS", "value": "10.00"}, "unknown ISO 4217",
+                     id="test-currency"),
+        pytest.param({"currency_code": "USD", "value": "-0.99"}, "must be positive",
+                     id="negative-refund"),
+    ],
+)
+def test_hostile_refund_amounts_are_dead_lettered_with_the_reason(
+    amount: dict[str, str], reason: str
+) -> None:
+    raw = webhook("PAYMENT.CAPTURE.REFUNDED", refund_resource(amount=amount))
+    with pytest.raises(SkippableRecordError, match=reason) as caught:
+        parse(raw, received_at=RECEIVED_AT)
+    assert len(str(caught.value)) < 300
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+                                   "1970-01-01T00:00:00Z"])
+def test_refund_times_outside_the_plausible_window_are_dead_lettered(stamp: str) -> None:
+    raw = webhook("PAYMENT.CAPTURE.REFUNDED",
+                  refund_resource(create_time=stamp, update_time=stamp))
+    with pytest.raises(SkippableRecordError, match="before 2000|more than 2 days after"):
+        parse(raw, received_at=RECEIVED_AT)
+
+
+def test_a_lone_surrogate_in_a_buyer_note_is_dead_lettered_not_a_serialization_crash() -> None:
+    raw = webhook("PAYMENT.CAPTURE.REFUNDED", refund_resource(note_to_payer="x")).replace(
+        b'"note_to_payer": "x"', b'"note_to_payer": "broken \\ud800 note"'
+    )
+    with pytest.raises(SkippableRecordError, match="unicode"):
+        parse(raw, received_at=RECEIVED_AT)

@@ -258,3 +258,26 @@ def test_a_label_links_the_return_parcel_to_the_return() -> None:
     assert event.reference_values("return") == ["17863540912"]
     assert event.reference_values("tracking") == ["4781965302"]
     assert event.shipment is not None and event.shipment.direction == "return"
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "reason"),
+    [
+        ("39.951", "EUR", r"39.951 EUR is finer than the currency's minor unit \(0.01\)"),
+        ("1500.001", "JPY", r"1500.001 JPY is finer than the currency's minor unit \(1\)"),
+        ("12.3456", "KWD", r"finer than the currency's minor unit \(0.001\)"),
+        ("10.00", "XXX", "unknown ISO 4217"),
+    ],
+)
+def test_refund_amounts_finer_than_the_minor_unit_are_rejected(
+    amount: str, currency: str, reason: str
+) -> None:
+    body = refund(transaction(amount, currency=currency))
+    with pytest.raises(SkippableRecordError, match=reason):
+        deliver(body, "refunds/create")
+
+
+def test_three_decimal_and_zero_decimal_refunds_at_the_minor_unit_are_money() -> None:
+    for amount, currency in (("12.345", "KWD"), ("1500", "JPY")):
+        [event] = deliver(refund(transaction(amount, currency=currency)), "refunds/create")
+        assert event.money is not None and event.money.amount == Decimal(amount)
