@@ -1,7 +1,7 @@
 """`python -m bench [--quick]`: run the benchmark set and rewrite bench/RESULTS.md.
 
 Stages, all on one dedicated broker started for the run:
-  1. throughput: B0, B1, Q and H interleaved (B0 B1 Q H, then B1 Q H B0, ...), several
+  1. throughput: B0, B1, F0, Q, N and H interleaved (each goes first once), several
      repetitions each, on input produced before the measured window;
   2. latency: open loop at fixed offered loads (half of H's median maximum rate, and the same
      absolute load for every variant), joined on record/event ids;
@@ -30,6 +30,7 @@ from bench.traffic import (
     BenchRecord,
     cases_for,
     expect,
+    preload_case_states,
     produce_all,
     records,
     records_per_case,
@@ -51,17 +52,17 @@ class Plan:
     latency_warmup_seconds: float
     latency_reps: int
     low_load: bool  # also H and B0 at a quarter of H's maximum rate
-    scaling_hub_records: tuple[int, ...]  # extra H sizes (cost per record vs cases)
+    preloaded_cases: tuple[int, ...]  # H's cost per record with this many cases already stored
     two_workers: bool
     profile_seconds: int
 
 
 QUICK = Plan("quick", shared_records=20_000, hub_records=1_500, reps=2, latency_seconds=10,
-             latency_warmup_seconds=4, latency_reps=1, low_load=False, scaling_hub_records=(),
+             latency_warmup_seconds=4, latency_reps=1, low_load=False, preloaded_cases=(),
              two_workers=False, profile_seconds=0)
 FULL = Plan("full", shared_records=100_000, hub_records=4_000, reps=3, latency_seconds=40,
             latency_warmup_seconds=8, latency_reps=1, low_load=True,
-            scaling_hub_records=(10_000,),
+            preloaded_cases=(10_000, 100_000, 1_000_000),
             two_workers=True, profile_seconds=20)
 
 
@@ -162,7 +163,9 @@ class Session:
             self.notes.append("latency skipped: no valid H throughput trial to set the load")
             return
         self.latency_load = max(1.0, round(hub_max / 2))
-        runs = [(self.latency_load, "half H max", v) for v in self.variants]
+        # N has no latency trial: its outputs carry no bench header to join on (the ingest
+        # stage's latency is H's first hop, reported with H's hops).
+        runs = [(self.latency_load, "half H max", v) for v in self.variants if v != "N"]
         if plan.low_load:
             runs += [(max(1.0, round(hub_max / 4)), "quarter H max", v)
                      for v in self.variants if v in ("H", "B0")]
@@ -189,14 +192,18 @@ class Session:
         plan = self.plan
         if "H" not in self.variants:
             return
-        for n_records in plan.scaling_hub_records:
-            batch = _records(n_records, first_case=1_000_000)
-            e = expect(batch, with_event_ids=True)
+        batch = _records(plan.hub_records, first_case=1_000_000)
+        e = expect(batch, with_event_ids=True)
+        for stored in plan.preloaded_cases:
             ns = self.next_ns("hs")
+            variant = self.variant("H", ns)
+            asyncio.run(create_topics(self.bootstrap, variant.topics_to_create(), 4))
+            seconds = asyncio.run(preload_case_states(self.bootstrap, ns, stored, batch[0]))
+            log(f"preloaded {stored:,} case states into {ns}case.state in {seconds:.0f} s")
             result = asyncio.run(throughput_trial(
-                self.variant("H", ns), batch, e, self.run_dir / ns.strip("."),
-                label="1 worker", rep=0, cases=cases_for(n_records), produce_input=True))
-            result.label = "scaling"
+                variant, batch, e, self.run_dir / ns.strip("."), label=f"{stored:,} stored",
+                rep=0, cases=cases_for(plan.hub_records) + stored, produce_input=True,
+                first_output_timeout=900))
             self.record(result)
         if plan.two_workers:
             batch = _records(plan.hub_records, first_case=2_000_000)
@@ -273,7 +280,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes, a few minutes")
-    parser.add_argument("--variants", default="B0,B1,Q,H", help="comma-separated subset")
+    parser.add_argument("--variants", default="B0,B1,F0,Q,N,H",
+                        help="comma-separated subset")
     parser.add_argument("--skip", default="", help="stages to skip: latency,scaling,profile")
     parser.add_argument("--profile-seconds", type=int, default=None,
                         help="py-spy the hub for this long (default: the plan's; 0 = skip)")

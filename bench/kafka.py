@@ -207,9 +207,11 @@ async def read_all(bootstrap: str, topics: list[str], *, keep_value: bool = True
     """Every record of `topics` from the beginning to the current end."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
+    # Committed records only: the hub's case step writes in transactions (an aborted batch is
+    # on the log but never happened).
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                 auto_offset_reset="earliest", max_partition_fetch_bytes=8 << 20,
-                                fetch_max_bytes=64 << 20)
+                                fetch_max_bytes=64 << 20, isolation_level="read_committed")
     await consumer.start()
     out: list[OutRecord] = []
     try:

@@ -2,9 +2,9 @@
 
 Starts its own broker, then per run: produces the bench traffic, starts `--workers` hub workers
 (unpinned) and waits until every expected event is in its case. When nothing moves for
-`--patience` seconds, it says where the missing events stopped (not normalized / not routed /
-routed but not applied) and writes a `py-spy dump` of every worker next to the workers' logs.
-Not part of `python -m bench`: a diagnostic for the open two-worker stall (see RESULTS.md).
+`--patience` seconds, it says where the missing events stopped (never reached `case.inbox`, or
+on it but not applied) and writes a `py-spy dump` of every worker next to the workers' logs.
+Not part of `python -m bench`: a diagnostic for the two-worker stall (see RESULTS.md).
 """
 
 from __future__ import annotations
@@ -61,17 +61,16 @@ async def one_run(bootstrap: str, run: int, workers: int, n_records: int,
                                       text=True, check=False)
                 (work / f"py-spy-dump-{pid}.txt").write_text(dump.stdout + dump.stderr)
         unapplied = {e for e in tracker.expected if tracker._applied[e] <= 0}  # noqa: SLF001
-        for stage in ("events.canonical", "case.references", "events.by_case"):
-            found = set()
-            for record in await read_all(bootstrap, [variant.ns + stage]):
-                try:
-                    document = json.loads(record.value or b"")
-                except ValueError:
-                    continue
-                event = document.get("event") or document
-                if event.get("event_id") in unapplied:
-                    found.add(event["event_id"])
-            print(f"  unapplied events present on {stage}: {len(found)}")
+        found = set()
+        for record in await read_all(bootstrap, [variant.ns + "case.inbox"]):
+            try:
+                document = json.loads(record.value or b"")
+            except ValueError:
+                continue
+            if document.get("event_id") in unapplied:
+                found.add(document["event_id"])
+        print(f"  unapplied events present on case.inbox: {len(found)} "
+              f"(the rest never left the ingest stage)")
         print(f"  worker logs and py-spy dumps in {work}")
         return False
     finally:

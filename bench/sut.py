@@ -30,10 +30,16 @@ PEER_REQUIREMENT = "quixstreams>=3.28,<3.29"
 DESCRIPTIONS = {
     "B0": "aiokafka consume -> produce of the same bytes (physical limit)",
     "B1": "B0 + the hub's normalize_record + canonical JSON (parsing and validation cost)",
-    "H": "the hub as shipped: `hub worker`, every agent of hub/app.py (normalize, route, "
-         "resolve, build_cases, policy, feeds) and the read model",
+    "F0": "one faust agent forwarding the same bytes: stream.events() + Topic.send "
+          "(the framework's cost per message)",
+    "N": "the hub's ingest stage alone (streams.ingest: normalize + route, batched) "
+         "writing case.inbox",
+    "H": "the hub as shipped: `hub worker` (ingest stage, case step, feeds, read model, "
+         "metrics follower)",
     "Q": "Quix Streams (librdkafka) running the same normalize_record (peer)",
 }
+PASSTHROUGH = ("B0", "F0")
+"""Variants that forward every input record as it is (checked by `bench.seq`, one per input)."""
 
 
 @dataclass
@@ -126,12 +132,9 @@ class Variant:
         return f"bench-{self.ns.strip('.')}"
 
     @property
-    def consumed_topics(self) -> list[str]:
-        """H: every topic the hub's consumer group reads (its lag says when it is done)."""
-        from streams.topics import TopicNames
-
-        names = TopicNames(self.ns)
-        return [*names.raw, names.events_canonical, names.case_references, names.events_by_case]
+    def ingest_group(self) -> str:
+        """H and N: the ingest stage's consumer group (`<app_id>-ingest`)."""
+        return f"{self.group}-ingest"
 
     @property
     def cases_topic(self) -> str:
@@ -139,6 +142,8 @@ class Variant:
 
     @property
     def output_topic(self) -> str:
+        if self.name == "N":
+            return f"{self.ns}case.inbox"
         return f"{self.ns}case.changes" if self.is_hub else f"{self.ns}out"
 
     def topics_to_create(self) -> dict[str, dict[str, str]]:
@@ -151,6 +156,8 @@ class Variant:
                     for name, config in hub_topics(settings).items()}
         topics: dict[str, dict[str, str]] = {t: {} for t in self.input_topics.values()}
         topics[self.output_topic] = dict(LOG_APPEND)
+        if self.name == "N":
+            topics[f"{self.ns}dlq.normalize"] = dict(LOG_APPEND)
         return topics
 
     # -- processes ----------------------------------------------------------------------------
@@ -167,6 +174,20 @@ class Variant:
             command = [str(PYTHON), "-m", "bench.passthrough", "--mode", self.name.lower(),
                        "--bootstrap", self.bootstrap, "--output", self.output_topic,
                        "--group", group, "--prefix", self.in_ns, *self.input_topics.values()]
+            processes.append(_spawn(command, log, env, cpus))
+            logs.append(log)
+        elif self.name == "F0":
+            log = work_dir / "F0.log"
+            command = [str(PYTHON), "-m", "bench.faust_forward", "--bootstrap", self.bootstrap,
+                       "--output", self.output_topic, "--group", group,
+                       *self.input_topics.values()]
+            processes.append(_spawn(command, log, env, cpus))
+            logs.append(log)
+        elif self.name == "N":
+            log = work_dir / "N.log"
+            command = [str(PYTHON), "-m", "bench.ingest_only", "--bootstrap", self.bootstrap,
+                       "--input-prefix", self.in_ns, "--output-prefix", self.ns,
+                       "--group", self.ingest_group]
             processes.append(_spawn(command, log, env, cpus))
             logs.append(log)
         elif self.name == "Q":

@@ -203,3 +203,41 @@ async def produce_paced(bootstrap: str, batch: list[BenchRecord], topic_of: dict
     finally:
         await producer.stop()
     return due
+
+
+async def preload_case_states(bootstrap: str, ns: str, count: int, record: BenchRecord) -> float:
+    """Put `count` stored cases in the case step's changelog (`<ns>case.state`), each on its
+    key's partition, as a worker restores them: what a hub with that many cases holds before
+    the trial's traffic (new cases) arrives. Each is an order without after-sales yet (one
+    raw event, no deadline). Returns the seconds it took."""
+    from aiokafka import AIOKafkaProducer
+
+    from schemas.events import CANONICAL_EVENT
+    from streams.case_step import CaseState
+    from streams.normalize import RawKafkaRecord, normalize_record
+    from streams.topics import partition_of
+
+    raw = RawKafkaRecord(source=record.source, topic=f"raw.{record.source}", partition=0,
+                         offset=0, timestamp_ms=None, key=record.key, value=record.value,
+                         headers=tuple(record.headers))
+    event = normalize_record(raw, now=datetime.now(UTC)).events[0]
+    # One stored value for all: what matters is how many keys the stores hold.
+    value = CaseState("case-preloaded", version=1, applied=(event.event_id,),
+                      raw_events=(CANONICAL_EVENT.dump_json(event),)).encode()
+    started = time.monotonic()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
+                                max_batch_size=512 * 1024, compression_type=None)
+    await producer.start()
+    try:
+        pending = []
+        for i in range(count):
+            key = f"case-preloaded-{i:08d}".encode()
+            pending.append(await producer.send(f"{ns}case.state", key=key, value=value,
+                                               partition=partition_of(key, 4)))
+            if len(pending) >= 20_000:
+                await asyncio.gather(*pending)
+                pending = []
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return time.monotonic() - started

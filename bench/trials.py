@@ -44,7 +44,7 @@ from bench.kafka import (
     records_by_topic,
 )
 from bench.machine import ProcSample, sample_all
-from bench.sut import Running, Variant
+from bench.sut import PASSTHROUGH, Running, Variant
 from bench.traffic import SEQ_HEADER, BenchRecord, Expectations, produce_all, produce_paced
 
 WARMUP_FRACTION = 0.10
@@ -152,7 +152,9 @@ def check(variant: Variant, outputs: list[OutRecord], expect: Expectations,
           seqs: range) -> tuple[int, int, int, list[tuple[OutRecord, int]]]:
     """(duplicates, missing, unexpected, [(first output of each expected item, its seq)])."""
     firsts: list[tuple[OutRecord, int]] = []
-    if variant.name == "B0":
+    if variant.name == "N":
+        return _check_inbox(outputs, expect)
+    if variant.name in PASSTHROUGH:
         seen: Counter[int] = Counter()
         for record in outputs:
             seq = _seq(record)
@@ -202,6 +204,22 @@ def check(variant: Variant, outputs: list[OutRecord], expect: Expectations,
     return dups, missing, unexpected, firsts
 
 
+def _check_inbox(outputs: list[OutRecord], expect: Expectations
+                 ) -> tuple[int, int, int, list[tuple[OutRecord, int]]]:
+    """N: every canonical event on `case.inbox` (events and waiting events; links are extra
+    records) exactly once, by event id; as many as the inputs hold."""
+    ids: Counter[str] = Counter()
+    for record in outputs:
+        kinds = [value for name, value in record.headers if name == "hub.message"]
+        if kinds and kinds[0] == b"link":
+            continue
+        ids[_event_id(record) or "<unreadable>"] += 1
+    dups = sum(n - 1 for n in ids.values())
+    unexpected = ids.pop("<unreadable>", 0)
+    missing = max(0, expect.events - len(ids))
+    return dups, missing, unexpected + max(0, len(ids) - expect.events), []
+
+
 class CaseTracker:
     """H: follows the compacted `cases` topic and says when every expected event is applied.
 
@@ -222,7 +240,8 @@ class CaseTracker:
 
         self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap,
                                           enable_auto_commit=False,
-                                          auto_offset_reset="earliest")
+                                          auto_offset_reset="earliest",
+                                          isolation_level="read_committed")
         await self._consumer.start()
         await self._consumer._client.force_metadata_update()  # noqa: SLF001
         ids = self._consumer.partitions_for_topic(self.topic) or set()
@@ -261,8 +280,10 @@ async def _wait_for(probe: OffsetProbe, variant: Variant, target: int, running: 
                     stall_timeout: float, tracker: CaseTracker | None = None) -> str:
     """Poll until the variant is done; '' or why it gave up.
 
-    B0, B1, Q are done when their output topic holds `target` records; H when the final state
-    of its cases holds every expected event (`tracker`).
+    B0, B1, F0, Q are done when their output topic holds `target` records; N when its consumer
+    group has committed all of its input (it commits only what is on the broker; its output
+    count includes links); H when the final state of its cases holds every expected event
+    (`tracker`).
     """
     started = last_progress = time.monotonic()
     last = -1
@@ -270,7 +291,12 @@ async def _wait_for(probe: OffsetProbe, variant: Variant, target: int, running: 
         count = await probe.count([variant.output_topic])
         now = time.monotonic()
         samples.append(Sample(now, count, sample_all(running.pids)))
-        if tracker is not None:
+        if variant.name == "N":
+            lag = await probe.lag(variant.ingest_group, list(variant.input_topics.values()))
+            if lag == 0 and count > 0:
+                return ""
+            progress = count
+        elif tracker is not None:
             missing = await tracker.missing()
             if missing == 0:
                 return ""
@@ -297,8 +323,9 @@ async def _cleanup(variant: Variant, work_dir: Path) -> None:
 
 async def throughput_trial(variant: Variant, batch: list[BenchRecord], expect: Expectations,
                            work_dir: Path, *, label: str, rep: int, cases: int,
-                           produce_input: bool) -> TrialResult:
-    expected_out = expect.records if variant.name == "B0" else expect.events
+                           produce_input: bool, first_output_timeout: float = 180
+                           ) -> TrialResult:
+    expected_out = expect.records if variant.name in PASSTHROUGH else expect.events
     result = TrialResult(variant.name, "throughput", label, rep, expect.records, cases,
                          expected_out)
     await create_topics(variant.bootstrap, variant.topics_to_create(), variant.partitions)
@@ -315,7 +342,8 @@ async def throughput_trial(variant: Variant, batch: list[BenchRecord], expect: E
     running = variant.start(work_dir)
     try:
         failure = await _wait_for(probe, variant, expected_out, running, samples,
-                                  first_output_timeout=180, stall_timeout=60, tracker=tracker)
+                                  first_output_timeout=first_output_timeout, stall_timeout=60,
+                                  tracker=tracker)
         await asyncio.sleep(1.0)  # late duplicates, if any, land before the read-back
         samples.append(Sample(time.monotonic(), await probe.count([variant.output_topic]),
                               sample_all(running.pids)))
@@ -395,7 +423,7 @@ async def latency_trial(variant: Variant, warm: list[BenchRecord], measured: lis
                         work_dir: Path, *, rate: float, label: str, rep: int,
                         drain_timeout: float = 30.0) -> TrialResult:
     def outputs_for(e: Expectations) -> int:
-        return e.records if variant.name == "B0" else e.events
+        return e.records if variant.name in PASSTHROUGH else e.events
 
     expected_out = outputs_for(expect_measured)
     result = TrialResult(variant.name, "latency", label, rep, expect_measured.records,
@@ -454,7 +482,7 @@ async def latency_trial(variant: Variant, warm: list[BenchRecord], measured: lis
             result.unexpected += foreign
         latencies = sorted(float(o.timestamp_ms - due[seq]) for o, seq in firsts)
         if variant.is_hub:
-            result.hops = await _hub_hops(variant, firsts, due)
+            result.hops = await _hub_hops(variant, firsts, due, expect_measured)
         result.p50_ms = percentile(latencies, 0.50)
         result.p99_ms = percentile(latencies, 0.99)
         result.p999_ms = percentile(latencies, 0.999)
@@ -471,31 +499,24 @@ async def latency_trial(variant: Variant, warm: list[BenchRecord], measured: lis
 
 
 async def _hub_hops(variant: Variant, firsts: list[tuple[OutRecord, int]],
-                    due: dict[int, int]) -> dict[str, list[float]]:
-    """Where H's latency goes: every internal topic has broker timestamps, joined on event id."""
+                    due: dict[int, int], expect: Expectations) -> dict[str, list[float]]:
+    """Where H's latency goes: `case.inbox` has broker timestamps, joined on event id."""
     from streams.topics import TopicNames
 
-    names = TopicNames(variant.ns)
-    stamps: dict[str, dict[str, int]] = {}
-    for topic in (names.events_canonical, names.events_by_case):
-        first: dict[str, int] = {}
-        for record in await read_all(variant.bootstrap, [topic]):
-            event_id = _event_id(record)
-            if event_id is not None and event_id not in first:
-                first[event_id] = record.timestamp_ms
-        stamps[topic] = first
+    inbox = TopicNames(variant.ns).case_inbox
+    entered: dict[str, int] = {}
+    for record in await read_all(variant.bootstrap, [inbox]):
+        event_id = _event_id(record)
+        if event_id is not None and event_id not in entered:
+            entered[event_id] = record.timestamp_ms
     segments: dict[str, list[float]] = defaultdict(list)
     for record, seq in firsts:
-        event_id = _event_id(record)
-        canonical = stamps[names.events_canonical].get(event_id or "")
-        by_case = stamps[names.events_by_case].get(event_id or "")
-        if canonical is None or by_case is None:
+        ids = [e for e in _change_event_ids(record) or [] if expect.event_ids.get(e) == seq]
+        inboxed = entered.get(ids[0]) if ids else None
+        if inboxed is None:
             continue
-        segments["raw -> events.canonical (normalize)"].append(canonical - due[seq])
-        segments["events.canonical -> events.by_case (route, resolve)"].append(
-            by_case - canonical)
-        segments["events.by_case -> case.changes (build_cases)"].append(
-            record.timestamp_ms - by_case)
+        segments["raw -> case.inbox (ingest)"].append(inboxed - due[seq])
+        segments["case.inbox -> case.changes (case step)"].append(record.timestamp_ms - inboxed)
     return {hop: [percentile(sorted(v), 0.5), percentile(sorted(v), 0.99)]
             for hop, v in segments.items()}
 

@@ -45,7 +45,7 @@ _EXPONENT_EXCEPTIONS: dict[str, int] = {
 
 ACTIVE_CURRENCIES: Final[frozenset[str]] = frozenset(
     """
-    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN
+    AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN
     BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN
     ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD
     JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT
@@ -55,12 +55,12 @@ ACTIVE_CURRENCIES: Final[frozenset[str]] = frozenset(
     YER ZAR ZMW ZWG
     """.split()
 )
-"""ISO 4217 List One codes in use (2025): national currencies and their fund codes.
+"""ISO 4217 List One codes in use (December 2026): national currencies and their fund codes.
 
 Left out on purpose: withdrawn codes (DEM, HRK, ZWL...), which CLDR still lists; and the X codes
 that are not a country's money: XTS (testing), XXX (no currency), the precious metals (XAU,
-XAG, XPD, XPT) and the units of account (XDR, XSU, XUA, XBA-XBD). ANG stays while it is
-exchanged for XCG (until 31 March 2026)."""
+XAG, XPD, XPT) and the units of account (XDR, XSU, XUA, XBA-XBD). Withdrawn in 2026: BGN
+(Bulgaria adopted the euro on 1 January 2026) and ANG (replaced by XCG, 31 March 2026)."""
 
 DEFAULT_MONEY_CEILING: Final = Decimal(10) ** 12
 """Largest magnitude of an amount, in major units, unless a deployment configures another."""
