@@ -39,7 +39,7 @@ def main() -> None:
             await output.send(key=message.key, value=message.value,
                               headers=list(message.headers or []))
 
-    sys.argv = [sys.argv[0], "worker", "-l", "warning", "--without-web"]
+    sys.argv = [sys.argv[0], "worker", "-l", "warn", "--without-web"]
     app.main()
 
 

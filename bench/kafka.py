@@ -228,8 +228,8 @@ async def read_all(bootstrap: str, topics: list[str], *, keep_value: bool = True
                 for m in messages:
                     out.append(OutRecord(m.timestamp, m.key, m.value if keep_value else None,
                                          tuple(m.headers), m.partition))
-                if messages and messages[-1].offset + 1 >= ends[tp]:
-                    remaining.discard(tp)
+            # The position, not the last record: transaction markers sit after it.
+            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
     finally:
         await consumer.stop()
     return out

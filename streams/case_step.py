@@ -273,18 +273,20 @@ def step_case(
     notifications: list[Output] = []
     published: CasePolicy | None = None
     case: Case | None = None
-    shipments: list[ShipmentRecord] = []
-    for _, event in fresh:
+    returns: list[ReturnShipment] = []
+    customs: list[CustomsState] = []
+    last = len(fresh) - 1
+    for position, (_, event) in enumerate(fresh):
         bisect.insort(ordered, event, key=event_order)
         version += 1
         case, returns, customs = fold_events(case_id, version, ordered, settings.classify_reason)
         if case is None:
             continue
-        step = on_snapshot(policy_state, case, settings.policy, now=now, settle=settings.settle)
+        step = on_snapshot(policy_state, case, settings.policy, now=now, settle=settings.settle,
+                           publish=position == last)
         policy_state = step.store or policy_state
         published = step.publish or published
-        notifications += _notifications(step, published)
-        shipments = _shipment_records(case_id, returns, customs)
+        notifications += _notifications(step, step.publish)
     updated = CaseState(
         case_id, version=version, applied=(*current.applied, *(e.event_id for _, e in fresh)),
         raw_events=(*current.raw_events, *(raw for raw, _ in fresh)), policy=policy_state,
@@ -298,7 +300,8 @@ def step_case(
             case_id=case_id, version=version, event_id=fresh[-1][1].event_id,
             event_type=fresh[-1][1].type, event_ids=[e.event_id for _, e in fresh],
             changed_fields=changed_fields(before, case), case=case, policy=policy_json,
-            return_shipment=_latest_return(shipments),
+            return_shipment=max(returns, key=lambda s: (s.updated_at, s.tracking_number),
+                                default=None),
         )
         outputs.append(Output("cases", key, CASE.dump_json(case)))
         outputs.append(Output("changes", key, record.model_dump_json().encode()))
@@ -308,7 +311,7 @@ def step_case(
         if any(event.type in SHIPPING_TYPES for _, event in fresh):
             outputs += [
                 Output("shipments", s.tracking_number.encode(), s.model_dump_json().encode())
-                for s in shipments
+                for s in _shipment_records(case_id, returns, customs)
             ]
     return StepResult(updated, outputs)
 
@@ -434,8 +437,3 @@ def _shipment_records(
         )
         for number in numbers
     ]
-
-
-def _latest_return(shipments: list[ShipmentRecord]) -> ReturnShipment | None:
-    parcels = [s.return_shipping for s in shipments if s.return_shipping is not None]
-    return max(parcels, key=lambda s: (s.updated_at, s.tracking_number), default=None)

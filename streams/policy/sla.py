@@ -24,6 +24,7 @@ two workers, produces the same id and is deduplicated downstream. How the ticks 
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import date, datetime, timedelta
 from typing import Literal, Self
 
@@ -166,12 +167,32 @@ def notification_id(case_id: str, deadline: str, kind: NotificationKind, due_at:
     return f"{case_id}:{deadline}:{kind}:{format_utc(due_at)}"
 
 
+_RECENT_DEADLINES: OrderedDict[tuple[int, int], tuple[Case, SlaRules, tuple[Deadline, ...]]] = (
+    OrderedDict()
+)
+_RECENT_KEPT = 16
+
+
 def deadlines(case: Case, rules: SlaRules) -> list[Deadline]:
     """Every started deadline of the case, earliest due first.
 
     A deadline whose starting milestone (or `waits_for`) is not known yet, or whose case is not
     in one of its `while_status` statuses, does not exist yet.
     """
+    # One policy step asks for the deadlines of the same (immutable) case several times: keep
+    # the last few, by identity (the entry holds the objects, so their ids stay theirs).
+    key = (id(case), id(rules))
+    hit = _RECENT_DEADLINES.get(key)
+    if hit is not None and hit[0] is case and hit[1] is rules:
+        return list(hit[2])
+    found = _deadlines(case, rules)
+    _RECENT_DEADLINES[key] = (case, rules, tuple(found))
+    if len(_RECENT_DEADLINES) > _RECENT_KEPT:
+        _RECENT_DEADLINES.popitem(last=False)
+    return found
+
+
+def _deadlines(case: Case, rules: SlaRules) -> list[Deadline]:
     facts = case_facts(case)
     by_name: dict[str, list[SlaRule]] = {}
     for rule in rules.rules:

@@ -140,12 +140,14 @@ def on_snapshot(
     *,
     now: datetime | None = None,
     settle: timedelta = timedelta(0),
+    publish: bool = True,
 ) -> PolicyStep:
     """Take a new snapshot of the case: fire what the change ended, assess the case, store it.
 
     `now` is the processing time (the agent's wall clock): ticks leave the case alone until
     `now + settle`, and a provider's event dated more than `MAX_CLOCK_SKEW` after `now` does
-    not run the clock ahead.
+    not run the clock ahead. `publish=False` skips the assessment (`PolicyStep.publish` is
+    None): for a snapshot that a later one of the same change supersedes.
     """
     if state is not None and case.version <= state.case.version:
         return _replay(state, snapshot_trigger(case.version), policy, always=True)
@@ -173,7 +175,8 @@ def on_snapshot(
         last_tick=state.last_tick if state else None,
         quiet_until=now + settle if now is not None and settle > timedelta(0) else None,
     )
-    return PolicyStep(store=stored, notifications=tuple(fired), publish=published(stored, policy))
+    return PolicyStep(store=stored, notifications=tuple(fired),
+                      publish=published(stored, policy) if publish else None)
 
 
 def on_tick(state: PolicyState, at: datetime, policy: Policy) -> PolicyStep:
