@@ -99,8 +99,12 @@ class CaseWorker:
         settings: StepSettings,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        before_commit: Callable[[int], None] | None = None,
     ) -> None:
+        """`before_commit(n)` runs inside the n-th batch's transaction, after its sends and
+        before its commit (fault injection in tests: a crash there must lose nothing)."""
         self.config = config
+        self.before_commit = before_commit
         self.topics = topics
         self.settings = settings
         self.clock = clock
@@ -372,6 +376,9 @@ class CaseWorker:
                 if work.offsets:
                     await self._producer.send_offsets_to_transaction(
                         work.offsets, self.config.group_id)
+                if self.before_commit is not None:
+                    await self._producer.flush()
+                    self.before_commit(self.batches + 1)
         except ProducerFenced:
             log.error("another worker took this worker's transactional id: stopping")
             raise

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -53,11 +54,12 @@ def instance_id(directory: Path) -> str:
     return path.read_text().strip()
 
 
-def register_pipeline(
-    app: Any, settings: Settings, topics: TopicNames, *,
+def build_pipeline(
+    settings: Settings, topics: TopicNames, *,
     classify_reason: ReasonClassifier | None = None,
+    before_commit: Callable[[int], None] | None = None,
 ) -> Pipeline:
-    """Declare the ingest stage and the case step as tasks of `app`."""
+    """The ingest stage and the case step of a worker, configured from `settings`."""
     ingest = IngestStage(
         IngestConfig(settings.bootstrap_servers, f"{settings.app_id}-ingest",
                      batch_max_records=settings.batch_max_records),
@@ -83,7 +85,17 @@ def register_pipeline(
             settle=timedelta(seconds=settings.policy_settle_seconds),
             parked_ttl=timedelta(seconds=settings.parked_event_ttl_seconds),
         ),
+        before_commit=before_commit,
     )
+    return Pipeline(ingest, cases)
+
+
+def register_pipeline(
+    app: Any, settings: Settings, topics: TopicNames, *,
+    classify_reason: ReasonClassifier | None = None,
+) -> Pipeline:
+    """Declare the ingest stage and the case step as tasks of `app`."""
+    pipeline = build_pipeline(settings, topics, classify_reason=classify_reason)
 
     async def supervised(name: str, run: Any) -> None:
         try:
@@ -96,10 +108,10 @@ def register_pipeline(
 
     @app.task
     async def ingest_stage() -> None:
-        await supervised("ingest stage", ingest.run)
+        await supervised("ingest stage", pipeline.ingest.run)
 
     @app.task
     async def case_step() -> None:
-        await supervised("case step", cases.run)
+        await supervised("case step", pipeline.cases.run)
 
-    return Pipeline(ingest, cases)
+    return pipeline

@@ -1,4 +1,5 @@
-"""Nothing lost, nothing applied twice: kill -9 a worker, share partitions, restart the broker.
+"""Nothing lost, nothing applied twice: kill -9 a worker (also inside a case-step transaction),
+share partitions, restart the broker.
 
 Each test streams thousands of raw events through real `hub worker` processes, disturbs the run
 in the middle, and compares the final cases with what an undisturbed sequential hub makes of the
@@ -8,6 +9,9 @@ same input (`expected_cases`): same status, money, timeline (every event once) a
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -25,11 +29,12 @@ from tests.support.stories import (
     latest_cases,
     produce_payloads,
 )
-from tests.support.workers import HubWorker
+from tests.support.workers import HubWorker, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 STORIES = 300  # about 2,000 raw records and 3,200 canonical events
+REPO = Path(__file__).resolve().parents[2]
 
 
 def worker(bootstrap: str, prefix: str, state_dir: Path, port: int | None = None) -> HubWorker:
@@ -107,4 +112,28 @@ async def test_broker_stopped_and_restarted_mid_stream(
         await asyncio.to_thread(kafka_broker.stop)
         await asyncio.sleep(3)
         await asyncio.to_thread(kafka_broker.start, timeout=120)
+        await finish_and_check(bootstrap, topic_prefix, expected)
+
+
+async def test_worker_killed_inside_a_case_step_transaction_loses_and_repeats_nothing(
+    bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    stories = generate(STORIES, seed=4)
+    expected = expected_cases(stories)
+    state, port = tmp_path / "a", free_port()
+    await produce_payloads(bootstrap, topic_prefix, indexed(stories))
+    crashing = subprocess.run(  # noqa: S603 - our own test module
+        [sys.executable, "-m", "tests.support.crashing_pipeline", "3"],
+        env={**worker(bootstrap, topic_prefix, state, port).env, "PYTHONPATH": str(REPO)},
+        cwd=REPO, capture_output=True, timeout=300, check=False,
+    )
+    assert crashing.returncode == -signal.SIGKILL, crashing.stderr.decode()[-2000:]
+    # The third batch's outputs reached the broker, but its transaction never committed.
+    changes = f"{topic_prefix}case.changes"
+    seen_by_nobody = len(await read_all(bootstrap, changes, committed_only=False)) - len(
+        await read_all(bootstrap, changes))
+    assert seen_by_nobody > 0
+    # The same worker again (same state directory, same transactional id) fences its dead
+    # transaction and does the batch over.
+    with worker(bootstrap, topic_prefix, state, port=port):
         await finish_and_check(bootstrap, topic_prefix, expected)

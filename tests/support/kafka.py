@@ -79,10 +79,15 @@ async def read_until(
         await consumer.stop()
 
 
-async def read_all(bootstrap: str, topic: str, *, timeout: float = 30.0) -> list[Record]:
-    """Everything committed on `topic` up to its current end offsets."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                isolation_level="read_committed")
+async def read_all(
+    bootstrap: str, topic: str, *, timeout: float = 30.0, committed_only: bool = True
+) -> list[Record]:
+    """Everything committed on `topic` up to its current end offsets (with
+    `committed_only=False`, also what open or aborted transactions wrote)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False,
+        isolation_level="read_committed" if committed_only else "read_uncommitted",
+    )
     await consumer.start()
     try:
         partitions = consumer.partitions_for_topic(topic)
