@@ -224,7 +224,7 @@ async def read_all(bootstrap: str, topics: list[str], *, keep_value: bool = True
         remaining = {tp for tp in partitions if ends[tp] > 0}
         while remaining:
             batches = await consumer.getmany(timeout_ms=1000, max_records=20_000)
-            for tp, messages in batches.items():
+            for messages in batches.values():
                 for m in messages:
                     out.append(OutRecord(m.timestamp, m.key, m.value if keep_value else None,
                                          tuple(m.headers), m.partition))

@@ -47,7 +47,8 @@ def test_every_fixture_is_routed_or_dead_lettered_never_neither(fixture) -> None
 
 
 def test_an_event_naming_its_order_goes_to_its_case_with_links_for_its_other_references() -> None:
-    [fixture] = [f for f in load_fixtures("shopify") if f.id.endswith("orders-create-presentment-eur")]
+    [fixture] = [f for f in load_fixtures("shopify")
+                 if f.id.endswith("orders-create-presentment-eur")]
     result = ingest_record(raw("shopify", fixture.body, headers=fixture.headers), now=NOW)
     [record] = result.records
     event = CANONICAL_EVENT.validate_json(record.value)
