@@ -24,7 +24,7 @@ two workers, produces the same id and is deduplicated downstream. How the ticks 
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import weakref
 from datetime import date, datetime, timedelta
 from typing import Literal, Self
 
@@ -167,10 +167,7 @@ def notification_id(case_id: str, deadline: str, kind: NotificationKind, due_at:
     return f"{case_id}:{deadline}:{kind}:{format_utc(due_at)}"
 
 
-_RECENT_DEADLINES: OrderedDict[tuple[int, int], tuple[Case, SlaRules, tuple[Deadline, ...]]] = (
-    OrderedDict()
-)
-_RECENT_KEPT = 16
+_KNOWN_DEADLINES: dict[tuple[int, int], tuple[weakref.ref[Case], tuple[Deadline, ...]]] = {}
 
 
 def deadlines(case: Case, rules: SlaRules) -> list[Deadline]:
@@ -179,16 +176,16 @@ def deadlines(case: Case, rules: SlaRules) -> list[Deadline]:
     A deadline whose starting milestone (or `waits_for`) is not known yet, or whose case is not
     in one of its `while_status` statuses, does not exist yet.
     """
-    # One policy step asks for the deadlines of the same (immutable) case several times: keep
-    # the last few, by identity (the entry holds the objects, so their ids stay theirs).
+    # A case is immutable, and one policy step asks for the deadlines of the same case several
+    # times (and the next step of the case for its previous case's): remember them while the
+    # case object lives.
     key = (id(case), id(rules))
-    hit = _RECENT_DEADLINES.get(key)
-    if hit is not None and hit[0] is case and hit[1] is rules:
-        return list(hit[2])
+    known = _KNOWN_DEADLINES.get(key)
+    if known is not None and known[0]() is case:
+        return list(known[1])
     found = _deadlines(case, rules)
-    _RECENT_DEADLINES[key] = (case, rules, tuple(found))
-    if len(_RECENT_DEADLINES) > _RECENT_KEPT:
-        _RECENT_DEADLINES.popitem(last=False)
+    _KNOWN_DEADLINES[key] = (weakref.ref(case), tuple(found))
+    weakref.finalize(case, _KNOWN_DEADLINES.pop, key, None)
     return found
 
 
