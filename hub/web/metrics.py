@@ -9,9 +9,9 @@ Two kinds of figures:
 * The worker's own health (`hub_worker_*`, `hub_consumer_*`, `hub_dead_letters_total`, ...):
   consumer lag per topic-partition of this worker's assignment (high-water mark minus the
   committed offset, from faust's consumer), events/s and totals (faust's monitor), dead letters
-  this worker sent per stage (`dlq.<stage>` sends counted by faust's monitor; reset when the
-  process restarts, as Prometheus counters may), events parked on this worker's partitions of
-  the resolver table, and the read model's size. Sum them across workers.
+  this worker sent per stage (the stages' own counts, plus `dlq.<stage>` sends through faust's
+  producer; reset when the process restarts, as Prometheus counters may), events parked on this
+  worker's partitions of the resolver table, and the read model's size. Sum them across workers.
 * Service figures (`hub_service_*`, labels region / marketplace / reason): every worker follows
   all of `case.changes` from the beginning (like the read model, no consumer group) into a
   `streams.metrics.ServiceMetrics`, so every worker reports the same, global figures: take
@@ -36,6 +36,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from hub.settings import Settings
 from hub.web.health import worker_health
+from streams.feed_stage import FeedStage
 from streams.metrics import GroupFigures, Histogram, ServiceMetrics
 from streams.pipeline import Pipeline
 from streams.read_model import FOLLOWER_FETCH, ReadModel
@@ -338,13 +339,15 @@ class MetricsCollector:
     """Reads one worker's health from faust and holds the service metrics it follows."""
 
     def __init__(self, app: Any, topics: TopicNames, read_model: ReadModel | None,
-                 service: ServiceMetrics | None = None, pipeline: Pipeline | None = None) -> None:
+                 service: ServiceMetrics | None = None, pipeline: Pipeline | None = None,
+                 feeds: FeedStage | None = None) -> None:
         self.app = app
         self.topics = topics
         self.read_model = read_model
         self.service = service or ServiceMetrics()
         self.follower = _Follower()
         self.pipeline = pipeline
+        self.feeds = feeds
 
     def worker_facts(self) -> WorkerFacts:
         app = self.app
@@ -357,6 +360,8 @@ class MetricsCollector:
         if pipeline is not None:
             dead_letters["normalize"] += pipeline.ingest.dead_letters
             dead_letters["cases"] += pipeline.cases.dead_letters
+        if self.feeds is not None:
+            dead_letters["feeds"] += self.feeds.dead_letters
         model = self.read_model
         return WorkerFacts(
             app_id=str(app.conf.id), web_port=int(app.conf.web_port),
@@ -470,10 +475,11 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicParti
 
 def register_metrics(app: Any, settings: Settings, topics: TopicNames,
                      read_model: ReadModel | None = None,
-                     pipeline: Pipeline | None = None) -> MetricsCollector:
+                     pipeline: Pipeline | None = None,
+                     feeds: FeedStage | None = None) -> MetricsCollector:
     """Follow `case.changes` into the service metrics and serve /metrics, /metrics.json and
     /dashboard."""
-    collector = MetricsCollector(app, topics, read_model, pipeline=pipeline)
+    collector = MetricsCollector(app, topics, read_model, pipeline=pipeline, feeds=feeds)
 
     @app.task
     async def follow_service_metrics() -> None:
