@@ -57,9 +57,9 @@ def create_app(settings: Settings) -> Any:
     async def follow_read_model() -> None:
         await follow(read_model, settings.bootstrap_servers)
 
-    register_metrics(app, settings, topics, read_model, pipeline)
     feeds = register_feeds(app, settings, topics, read_model)
+    register_metrics(app, settings, topics, read_model, pipeline, feeds.stage)
     register_feed_views(app, settings, feeds.hub)
     register_query_views(app, read_model)
-    register_health_view(app, read_model, pipeline)
+    register_health_view(app, read_model, pipeline, feeds.stage)
     return app

@@ -53,6 +53,7 @@ from streams.case_step import (
     tick,
 )
 from streams.dead_letters import DeadLetter, as_header_pairs
+from streams.delivery import CommittedOffsets, partition_offsets
 from streams.state_store import PartitionStore, restore
 from streams.topics import TopicNames
 
@@ -119,6 +120,8 @@ class CaseWorker:
         self.batches = 0
         self.records = 0
         self.dead_letters = 0
+        self.committed = CommittedOffsets()
+        self._consumer: AIOKafkaConsumer | None = None
         self._roles = {
             "inbox": topics.case_inbox, "cases": topics.cases, "changes": topics.case_changes,
             "policy": topics.case_policy, "shipments": topics.shipments,
@@ -182,6 +185,10 @@ class CaseWorker:
             store.close()
         self._stores.clear()
 
+    def offsets(self) -> list[tuple[str, int, int | None, int | None]]:
+        """Committed offset and high-water mark of each inbox partition this worker owns."""
+        return partition_offsets(self._consumer, self.committed)
+
     def waiting_references(self) -> int:
         """References of this worker's partitions with events parked on them."""
         return sum(1 for due in self._due.values() for key in due if not key.startswith(b"case-"))
@@ -239,6 +246,8 @@ class CaseWorker:
     # -- batches ------------------------------------------------------------------------------
 
     async def _handle(self, batch: dict[TopicPartition, list[Any]]) -> None:
+        consumer = self._consumer
+        assert consumer is not None  # batches come from it
         now = self.clock()
         work = _Batch.empty()
         firsts: dict[TopicPartition, int] = {}
@@ -250,13 +259,13 @@ class CaseWorker:
                 self._step_key(tp.partition, key, group, now, work)
             # The position, not the last offset + 1: it is past the transaction markers too, so
             # a caught-up group shows no lag.
-            work.offsets[tp] = max(records[-1].offset + 1, await self._consumer.position(tp))
+            work.offsets[tp] = max(records[-1].offset + 1, await consumer.position(tp))
             self.records += len(records)
         if not work.offsets:
             return
         if not await self._commit(work):
             for tp, offset in firsts.items():
-                self._consumer.seek(tp, offset)
+                consumer.seek(tp, offset)
             await asyncio.sleep(1.0)
             return
         self.batches += 1
@@ -385,6 +394,7 @@ class CaseWorker:
         except KafkaError:
             log.exception("case step transaction aborted; reading the batch again")
             return False
+        self.committed.update(work.offsets)
         ends: dict[int, int] = {}
         per_partition: dict[int, dict[bytes, bytes | None]] = defaultdict(dict)
         for p, key, state, value, future in changelog:

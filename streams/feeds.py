@@ -2,32 +2,33 @@
 
     case.changes --feeds--> feed.<region>   compacted, keyed by case_id: LocalizedCaseView JSON
                       \\---> dlq.feeds       original bytes, reason in headers
+    (the feeds stage, streams.feed_stage: committed reads, in batches)
     timer feed_translation_retry (every worker, its own partitions of case.changes):
                  pending translations -> feed.<region> (same case version, state translated)
     every worker: FeedHub follows ALL partitions of every feed.<region> (as the read model does):
                  latest view per (region, case_id), fan-out to live subscribers, and the
                  translation memory
 
-Per record the agent routes the case to its regions (`translations.regions.routes_for`),
+The stage reads; this module renders and declares. For each change the stage hands it,
+`FeedPublisher.views_for` routes the case to its regions (`translations.regions.routes_for`),
 translates the reason text once per target language with a `ResilientTranslator` that makes ONE
-attempt (so a slow provider costs a record at most one timeout, an open circuit nothing),
-renders the `LocalizedCaseView` with the case's SLA deadline and alert (from the read model's
-`case.policy` document and from `sla.warning` / `sla.breach` records of the policy agent),
-masks personal data (the renderer does), and sends one record per region. The stream never
-waits for a translation: a pending one is published with the original text marked "translation
-pending" and retried by the timer, with backoff and the shared circuit breaker, every
-`translation_retry_interval_seconds` (the breaker's reset time too); the answer goes out as an
-update of the same case version.
+attempt (so a slow provider costs a change at most one timeout, an open circuit nothing),
+renders the `LocalizedCaseView` with the case's SLA deadline and alert (from the change's own
+`policy` and from `sla.warning` / `sla.breach` records of the case step), masks personal data
+(the renderer does), and gives one view per region. The stage never waits for a translation: a
+pending one is published with the original text marked "translation pending" and retried by the
+timer, with backoff and the shared circuit breaker, every `translation_retry_interval_seconds`
+(the breaker's reset time too); the answer goes out, on the stage's producer, as an update of
+the same case version.
 
 Translation memory: the translators' memory is filled by the FeedHub from the translated views
 it follows, so it is durable (the compacted feed topics), shared by every worker, and survives
 restarts and rebalances; in process it is a bounded LRU. Pending retries survive restarts the
 same way: the retry timer adopts the pending views of the feeds whose case partition this
-worker owns.
+worker's feeds stage owns.
 
-No exception leaves the agent: an unreadable record, or a region that cannot be rendered, goes
-to `dlq.feeds` with its reason and the original bytes (the other regions are still published).
-Sends are awaited but their delivery futures are not (faust flushes before it commits).
+A region that cannot be rendered is reported by `views_for` (the other regions are still
+given); the stage dead-letters it to `dlq.feeds` with its reason and the original bytes.
 """
 
 from __future__ import annotations
@@ -39,16 +40,16 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from hub.errors import SkippableRecordError
 from hub.settings import Settings
 from schemas.case import CASE, RETURN_SHIPMENT, Case, ReturnShipment
-from streams.dead_letters import DeadLetter, as_header_pairs
+from streams.pipeline import run_supervised
 from streams.read_model import ReadModel, follow_topics
-from streams.topics import TopicNames, dlq_topic, partition_of
+from streams.topics import TopicNames, partition_of
 from translations.glossary import primary_language
 from translations.machine import (
     AUTO,
@@ -63,13 +64,17 @@ from translations.machine import (
 from translations.regions import REGIONS, Region, RegionsConfig
 from translations.views import AlertKind, LocalizedCaseView, SlaAlert, render_case, with_translation
 
+if TYPE_CHECKING:
+    from streams.feed_stage import FeedStage
+
 log = logging.getLogger("streams.feeds")
 
-AGENT_NAME = "feeds"
+STAGE_NAME = "feeds"
+"""The feeds stage's consumer group is `<app_id>-feeds`."""
 RETRY_TIMER_NAME = "feed_translation_retry"
 DLQ_STAGE = "feeds"
 SLA_EVENT_TYPES: Mapping[str, AlertKind] = {"sla.warning": "warning", "sla.breach": "breach"}
-"""Event types of the policy agent's records on `case.changes`, and the alert each one shows."""
+"""Event types of the SLA records on `case.changes`, and the alert each one shows."""
 RETRIES_PER_TICK = 200
 """At most this many pending translations are tried per retry tick."""
 MEMORY_ENTRIES = 50_000
@@ -78,14 +83,14 @@ SUBSCRIBER_QUEUE = 256
 
 
 class FeedRecordError(SkippableRecordError):
-    """A `case.changes` record the feed agent cannot read: dead-lettered with its reason."""
+    """A `case.changes` record the feeds stage cannot read: dead-lettered with its reason."""
 
 
 class ChangeRecord(BaseModel):
-    """A `case.changes` record as the feed agent reads it.
+    """A `case.changes` record as the feeds stage reads it.
 
-    Lenient on purpose (extra fields ignored): the case builder's `CaseChangeRecord` and the
-    policy agent's SLA records (which may carry a `notification`) are both read.
+    Lenient on purpose (extra fields ignored): the case step's `CaseChangeRecord` and its
+    SLA records (which may carry a `notification`) are both read.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -148,7 +153,7 @@ def sla_highlights(
 ) -> tuple[datetime | None, SlaAlert | None]:
     """The deadline to show (earliest one not met) and the SLA alert to highlight, if any.
 
-    The alert is the policy agent's notification when the record is one (`sla.warning` /
+    The alert is the SLA record's notification when the record is one (`sla.warning` /
     `sla.breach`); otherwise a deadline of the policy document that is past due (breach) or past
     its warning time (warning) at `now`. A policy document that cannot be read is ignored.
     """
@@ -600,11 +605,13 @@ def build_translators(
 @dataclass(frozen=True, slots=True)
 class Feeds:
     """What `register_feeds` declared: the FeedHub the web views serve from, the publisher,
-    and one run of the retry timer's body (tests call it with their own `owns`)."""
+    one run of the retry timer's body (tests call it with their own `owns`), and the stage
+    (its counters and readiness)."""
 
     hub: FeedHub
     publisher: FeedPublisher
     retry_once: Callable[[Callable[[str], bool] | None], Awaitable[int]]
+    stage: FeedStage
 
 
 def register_feeds(
@@ -617,7 +624,7 @@ def register_feeds(
     provider: Translator | None = None,
     breaker: CircuitBreaker | None = None,
 ) -> Feeds:
-    """Declare the feed agent, its retry timer and the feed follower on `app`.
+    """Declare the feeds stage, its translation retry timer and the feed follower on `app`.
 
     Pass `feeds.hub` of the result to `hub.web.feeds.register_feed_views`. `provider` and
     `breaker` replace the configured translation provider and circuit breaker (tests).
@@ -625,70 +632,29 @@ def register_feeds(
     Raises:
         ConfigurationError: the translation provider lacks its URL or key.
     """
+    # Imported here: the stage renders with this module's publisher (a cycle at import time).
+    from streams.feed_stage import FeedStage, FeedStageConfig
 
-    def raw_topic(name: str) -> Any:
-        return app.topic(name, value_serializer="raw", key_serializer="raw",
-                         partitions=settings.partitions)
-
-    changes = raw_topic(topics.case_changes)
-    feed_out = {region.code: raw_topic(topics.feed(region.code)) for region in regions.regions}
-    dead_letters = raw_topic(topics.name(dlq_topic(DLQ_STAGE)))
     feed_hub = FeedHub({region.code: topics.feed(region.code) for region in regions.regions})
     inline, retrying = build_translators(settings, feed_hub.memory, provider=provider,
                                          breaker=breaker)
     publisher = FeedPublisher(translator=inline, retry_translator=retrying,
                               read_model=read_model, hub=feed_hub, regions=regions)
-
-    async def send(update: FeedUpdate) -> None:
-        # Awaiting send() queues the record; faust flushes the producer before it commits.
-        await feed_out[update.region.code].send(key=update.key, value=update.value)
-
-    async def dead_letter(message: Any, reason: str, error: str) -> None:
-        try:
-            letter = DeadLetter(
-                stage=DLQ_STAGE, source="case.changes", reason=reason, error=error,
-                topic=message.topic, partition=message.partition, offset=message.offset,
-                failed_at=datetime.now(UTC), key=message.key, value=message.value or b"",
-                original_headers=as_header_pairs(message.headers),
-            )
-            log.warning("dead letter from %s[%s]@%s: %s", message.topic, message.partition,
-                        message.offset, reason)
-            await dead_letters.send(key=letter.key, value=letter.value, headers=letter.headers())
-        except Exception:  # noqa: BLE001 - never let the agent die on its way out
-            log.exception("could not dead-letter %s[%s]@%s", message.topic, message.partition,
-                          message.offset)
-
-    async def feeds(stream: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            try:
-                updates, failures = await publisher.views_for(decode_change(message.value))
-                for update in updates:
-                    await send(update)
-                if failures:
-                    await dead_letter(message, "cannot render for " + "; ".join(failures),
-                                      "FeedRenderError")
-            except FeedRecordError as exc:
-                await dead_letter(message, exc.reason, type(exc).__name__)
-            except Exception as exc:  # noqa: BLE001 - route every failure, never lose a record
-                log.exception("feed agent failed on %s[%s]@%s", message.topic,
-                              message.partition, message.offset)
-                await dead_letter(message, f"cannot publish feeds: {exc}", type(exc).__name__)
-
-    def owned_partitions() -> set[int]:
-        consumer = app.consumer
-        return {tp.partition for tp in consumer.assignment() if tp.topic == topics.case_changes}
+    stage = FeedStage(
+        FeedStageConfig(settings.bootstrap_servers, f"{settings.app_id}-{STAGE_NAME}",
+                        batch_max_records=settings.batch_max_records),
+        topics, publisher,
+    )
 
     async def retry_once(owns: Callable[[str], bool] | None = None) -> int:
         if owns is None:
-            owned = owned_partitions()
+            owned = stage.owned_partitions()
 
             def owns(case_id: str) -> bool:
                 return partition_of(case_id.encode(), settings.partitions) in owned
 
         updates = await publisher.retry_pending(owns)
-        for update in updates:
-            await send(update)
+        await stage.publish(updates)
         if updates:
             log.info("published %d translations that were pending", len(updates))
         return len(updates)
@@ -699,23 +665,22 @@ def register_feeds(
         except Exception:  # noqa: BLE001 - the next tick tries again
             log.exception("pending translations could not be retried")
 
+    async def feeds_stage() -> None:
+        await run_supervised(app, "feeds stage", stage.run)
+
     async def follow_feed_topics() -> None:
-        try:
-            await dead_letters.maybe_declare()
-        except Exception:  # noqa: BLE001 - the broker may create it on first use
-            log.exception("could not declare %s", dead_letters.get_topic_name())
         await follow_feeds(feed_hub, settings.bootstrap_servers)
 
     # faust's decorators are untyped: applied as calls, so the functions keep their types.
-    app.agent(changes, name=AGENT_NAME)(feeds)
+    app.task(feeds_stage)
     app.timer(interval=settings.translation_retry_interval_seconds,
               name=RETRY_TIMER_NAME)(retry_translations)
     app.task(follow_feed_topics)
-    return Feeds(hub=feed_hub, publisher=publisher, retry_once=retry_once)
+    return Feeds(hub=feed_hub, publisher=publisher, retry_once=retry_once, stage=stage)
 
 
 __all__ = [
-    "AGENT_NAME",
+    "STAGE_NAME",
     "ChangeRecord",
     "FeedHub",
     "FeedPage",

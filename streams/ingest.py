@@ -7,9 +7,9 @@
 `ingest_record` is the pure core: one raw Kafka record in, the inbox records (canonical JSON
 serialized once, inside the error guard) or a dead letter out. `IngestStage` runs it over a
 consumer group of its own (`<app_id>-ingest`) with plain aiokafka: many records in, many sends,
-one wait for every acknowledgement (acks=all, idempotent producer), then one offset commit. A
-crash before the commit re-delivers the batch; event ids make the repeats harmless in the case
-step. Nothing is committed before its outputs are on the broker.
+one wait for every acknowledgement (acks=all, idempotent producer), then one offset commit
+(`streams.delivery`). A crash before the commit re-delivers the batch; event ids make the
+repeats harmless in the case step. Nothing is committed before its outputs are on the broker.
 
 The source of a record is its topic, never a header: anyone who may write to `raw.hub` must not
 be able to make the Stripe connector parse it.
@@ -23,14 +23,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from hub.recent import RecentMap
 from schemas.events import CANONICAL_EVENT
 from schemas.records import MESSAGE_HEADER, InboxKind, LinkMessage
 from streams.correlation import route
 from streams.dead_letters import DeadLetter, as_header_pairs
+from streams.delivery import (
+    Batch,
+    CommittedOffsets,
+    acked_producer,
+    commit_when_delivered,
+    consume_batches,
+    group_consumer,
+    partition_offsets,
+)
 from streams.normalize import RawKafkaRecord, dead_letter_for, normalize_record
 from streams.topics import TopicNames
 
@@ -107,71 +115,48 @@ class IngestStage:
         self.records = 0
         self.dead_letters = 0
         self.ready = asyncio.Event()
+        self.committed = CommittedOffsets()
+        self._consumer: AIOKafkaConsumer | None = None
+
+    def offsets(self) -> list[tuple[str, int, int | None, int | None]]:
+        """Committed offset and high-water mark of each raw partition this worker reads."""
+        return partition_offsets(self._consumer, self.committed)
 
     async def run(self) -> None:
         options = self.config.client_options or {}
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self.config.bootstrap_servers, acks="all",
-            enable_idempotence=True, linger_ms=5, **options,
-        )
-        consumer = AIOKafkaConsumer(
-            *self.topics.raw,
-            bootstrap_servers=self.config.bootstrap_servers,
-            group_id=self.config.group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            session_timeout_ms=10_000,
-            heartbeat_interval_ms=3_000,
-            **options,
-        )
-        await producer.start()
-        try:
-            await consumer.start()
-            self.ready.set()
-            try:
-                while True:
-                    batch = await consumer.getmany(
-                        timeout_ms=1000, max_records=self.config.batch_max_records
-                    )
-                    if batch:
-                        await self._handle(batch, consumer, producer)
-            finally:
-                await consumer.stop()
-        finally:
-            await producer.stop()
+        producer = acked_producer(self.config.bootstrap_servers, **options)
+        consumer = group_consumer(*self.topics.raw, bootstrap_servers=self.config.bootstrap_servers,
+                                  group_id=self.config.group_id, **options)
+        self._consumer = consumer
+        await consume_batches(consumer, producer,
+                              lambda batch: self._handle(batch, consumer, producer),
+                              max_records=self.config.batch_max_records, ready=self.ready)
 
     async def _handle(
-        self, batch: dict[TopicPartition, list[Any]], consumer: AIOKafkaConsumer,
-        producer: AIOKafkaProducer,
+        self, batch: Batch, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer
     ) -> None:
+        links: dict[str, str] = {}
+        sends = self._ingest(batch, producer, links)
+        if not await commit_when_delivered(consumer, batch, sends, stage="ingest",
+                                           committed=self.committed):
+            return
+        for reference, case_id in links.items():
+            self._links_sent.put(reference, case_id)
+        self.records += sum(len(messages) for messages in batch.values())
+
+    async def _ingest(
+        self, batch: Batch, producer: AIOKafkaProducer, links: dict[str, str]
+    ) -> list[Any]:
+        """Ingest every record of the batch and hand its outputs to the producer; returns
+        their delivery futures."""
         now = datetime.now(UTC)
         acks = []
-        links: dict[str, str] = {}
         for messages in batch.values():
             for message in messages:
                 result = ingest_record(_raw(self.topics, message), now=now)
                 acks += [await send for send in self._sends(result, producer, links)]
             await asyncio.sleep(0)  # let heartbeats and other stages run between partitions
-        try:
-            await asyncio.gather(*acks)
-        except KafkaError:
-            log.exception("ingest sends failed; reading the batch again")
-            for tp, messages in batch.items():
-                consumer.seek(tp, messages[0].offset)
-            await asyncio.sleep(1.0)
-            return
-        for reference, case_id in links.items():
-            self._links_sent.put(reference, case_id)
-        offsets = {
-            tp: max(messages[-1].offset + 1, await consumer.position(tp))
-            for tp, messages in batch.items() if messages
-        }
-        try:
-            await consumer.commit(offsets)
-        except CommitFailedError:
-            # The group rebalanced: the new owner reads these again (duplicates are harmless).
-            log.warning("ingest offsets not committed after a rebalance")
-        self.records += sum(len(messages) for messages in batch.values())
+        return acks
 
     def _sends(
         self, result: Ingested, producer: AIOKafkaProducer, links: dict[str, str]

@@ -5,11 +5,11 @@
 
 Both steps are plain aiokafka loops over consumer groups of their own, batched: faust costs
 about 0.3 ms per message it consumes or sends, more than normalizing a payload, so the heavy
-stages do not go through faust's stream machinery. faust still runs the feeds agent, the web
-views and the followers.
+stages do not go through faust's stream machinery (nor does the feeds stage,
+`streams.feed_stage`). faust runs the tasks, timers, web views and followers.
 
-A step that dies takes the worker with it (faust `crash`): a half-running worker that holds
-partitions it does not process would be worse than a restart.
+A stage that dies takes the worker with it (`run_supervised`, faust `crash`): a half-running
+worker that holds partitions it does not process would be worse than a restart.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -52,6 +52,17 @@ def instance_id(directory: Path) -> str:
     if not path.exists():
         path.write_text(uuid.uuid4().hex)
     return path.read_text().strip()
+
+
+async def run_supervised(app: Any, name: str, run: Callable[[], Awaitable[None]]) -> None:
+    """Run a stage of `app` until cancelled; a stage that fails crashes the worker."""
+    try:
+        await run()
+    except asyncio.CancelledError:
+        raise
+    except BaseException as exc:
+        log.exception("%s stopped", name)
+        await app.crash(exc)
 
 
 def build_pipeline(
@@ -97,21 +108,12 @@ def register_pipeline(
     """Declare the ingest stage and the case step as tasks of `app`."""
     pipeline = build_pipeline(settings, topics, classify_reason=classify_reason)
 
-    async def supervised(name: str, run: Any) -> None:
-        try:
-            await run()
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:
-            log.exception("%s stopped", name)
-            await app.crash(exc)
-
     @app.task
     async def ingest_stage() -> None:
-        await supervised("ingest stage", pipeline.ingest.run)
+        await run_supervised(app, "ingest stage", pipeline.ingest.run)
 
     @app.task
     async def case_step() -> None:
-        await supervised("case step", pipeline.cases.run)
+        await run_supervised(app, "case step", pipeline.cases.run)
 
     return pipeline

@@ -13,9 +13,9 @@
     feed.<region>      compacted: the LocalizedCaseView of each case for one support region
     dlq.<stage>        dead letters of a stage, original bytes and the reason in headers
 
-Consumer groups are named from the app id: `<app_id>-ingest`, `<app_id>-case-step` and faust's
-`<app_id>` (feeds). Changing the app id starts every stage from the beginning of its input:
-do so only on purpose.
+Consumer groups are named from the app id: `<app_id>-ingest`, `<app_id>-case-step` and
+`<app_id>-feeds`. Changing the app id starts every stage from the beginning of its input: do so
+only on purpose.
 """
 
 from __future__ import annotations

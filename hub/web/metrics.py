@@ -7,11 +7,11 @@
 Two kinds of figures:
 
 * The worker's own health (`hub_worker_*`, `hub_consumer_*`, `hub_dead_letters_total`, ...):
-  consumer lag per topic-partition of this worker's assignment (high-water mark minus the
-  committed offset, from faust's consumer), events/s and totals (faust's monitor), dead letters
-  this worker sent per stage (`dlq.<stage>` sends counted by faust's monitor; reset when the
-  process restarts, as Prometheus counters may), events parked on this worker's partitions of
-  the resolver table, and the read model's size. Sum them across workers.
+  consumer lag per topic-partition of this worker's stages (high-water mark minus the offset
+  the stage committed: ingest, case step, feeds), events/s and totals (faust's monitor), dead
+  letters this worker sent per stage (the stages' own counts; reset when the process
+  restarts, as Prometheus counters may), references with
+  events parked on this worker's partitions, and the read model's size. Sum them across workers.
 * Service figures (`hub_service_*`, labels region / marketplace / reason): every worker follows
   all of `case.changes` from the beginning (like the read model, no consumer group) into a
   `streams.metrics.ServiceMetrics`, so every worker reports the same, global figures: take
@@ -36,6 +36,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from hub.settings import Settings
 from hub.web.health import worker_health
+from streams.feed_stage import FeedStage
 from streams.metrics import GroupFigures, Histogram, ServiceMetrics
 from streams.pipeline import Pipeline
 from streams.read_model import FOLLOWER_FETCH, ReadModel
@@ -338,17 +339,19 @@ class MetricsCollector:
     """Reads one worker's health from faust and holds the service metrics it follows."""
 
     def __init__(self, app: Any, topics: TopicNames, read_model: ReadModel | None,
-                 service: ServiceMetrics | None = None, pipeline: Pipeline | None = None) -> None:
+                 service: ServiceMetrics | None = None, pipeline: Pipeline | None = None,
+                 feeds: FeedStage | None = None) -> None:
         self.app = app
         self.topics = topics
         self.read_model = read_model
         self.service = service or ServiceMetrics()
         self.follower = _Follower()
         self.pipeline = pipeline
+        self.feeds = feeds
 
     def worker_facts(self) -> WorkerFacts:
         app = self.app
-        health = worker_health(app, self.read_model, self.pipeline)
+        health = worker_health(app, self.read_model, self.pipeline, self.feeds)
         monitor = app.monitor
         sent_by_topic = monitor.messages_sent_by_topic
         dead_letters = {stage: int(sent_by_topic.get(self.topics.name(f"dlq.{stage}"), 0))
@@ -357,6 +360,8 @@ class MetricsCollector:
         if pipeline is not None:
             dead_letters["normalize"] += pipeline.ingest.dead_letters
             dead_letters["cases"] += pipeline.cases.dead_letters
+        if self.feeds is not None:
+            dead_letters["feeds"] += self.feeds.dead_letters
         model = self.read_model
         return WorkerFacts(
             app_id=str(app.conf.id), web_port=int(app.conf.web_port),
@@ -388,26 +393,21 @@ class MetricsCollector:
         }
 
     def _offsets(self) -> list[PartitionOffsets]:
-        consumer = getattr(self.app, "_consumer", None)
-        if consumer is None:
-            return []
-        try:
-            assignment = sorted(consumer.assignment(), key=lambda tp: (tp.topic, tp.partition))
-        except Exception:  # noqa: BLE001 - not started or mid-rebalance: report nothing
-            return []
-        committed: Mapping[Any, int | None] = getattr(consumer, "_committed_offset", {})
+        """Committed offset and high-water mark of every partition the worker's stages read
+        (ingest: raw topics; case step: case.inbox; feeds: case.changes)."""
+        stages: list[Any] = []
+        if self.pipeline is not None:
+            stages += [self.pipeline.ingest, self.pipeline.cases]
+        if self.feeds is not None:
+            stages.append(self.feeds)
         found = []
-        for tp in assignment:
-            if tp.topic.endswith("-changelog") or "__assignor-__leader" in tp.topic:
-                continue
+        for stage in stages:
             try:
-                highwater = consumer.highwater(tp)
-            except Exception:  # noqa: BLE001 - unknown until the first fetch
-                highwater = None
-            offset = committed.get(tp) if tp in committed else None
-            if offset is None:
-                offset = self.app.monitor.tp_committed_offsets.get(tp)
-            found.append(PartitionOffsets(tp.topic, tp.partition, offset, highwater))
+                offsets = stage.offsets()
+            except Exception:  # noqa: BLE001 - not started or mid-rebalance: report nothing
+                log.debug("no offsets of %s yet", type(stage).__name__, exc_info=True)
+                continue
+            found += [PartitionOffsets(*entry) for entry in offsets]
         return found
 
 
@@ -470,10 +470,11 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicParti
 
 def register_metrics(app: Any, settings: Settings, topics: TopicNames,
                      read_model: ReadModel | None = None,
-                     pipeline: Pipeline | None = None) -> MetricsCollector:
+                     pipeline: Pipeline | None = None,
+                     feeds: FeedStage | None = None) -> MetricsCollector:
     """Follow `case.changes` into the service metrics and serve /metrics, /metrics.json and
     /dashboard."""
-    collector = MetricsCollector(app, topics, read_model, pipeline=pipeline)
+    collector = MetricsCollector(app, topics, read_model, pipeline=pipeline, feeds=feeds)
 
     @app.task
     async def follow_service_metrics() -> None:
