@@ -119,6 +119,7 @@ class CaseWorker:
         self.ready = asyncio.Event()
         self.batches = 0
         self.records = 0
+        self.sent = 0
         self.dead_letters = 0
         self.committed = CommittedOffsets()
         self._consumer: AIOKafkaConsumer | None = None
@@ -395,6 +396,7 @@ class CaseWorker:
             log.exception("case step transaction aborted; reading the batch again")
             return False
         self.committed.update(work.offsets)
+        self.sent += len(work.outputs) + len(changelog)
         ends: dict[int, int] = {}
         per_partition: dict[int, dict[bytes, bytes | None]] = defaultdict(dict)
         for p, key, state, value, future in changelog:

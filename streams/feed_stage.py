@@ -193,6 +193,7 @@ class FeedStage:
         self.topics = topics
         self.publisher = publisher
         self.records = 0
+        self.sent = 0
         self.dead_letters = 0
         self.ready = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
@@ -262,6 +263,7 @@ class FeedStage:
                         letter.offset, letter.reason)
             acks.append(await producer.send(self.topics.dlq_feeds, key=letter.key,
                                             value=letter.value, headers=letter.headers()))
+        self.sent += len(acks)  # handed to the producer (a batch read again counts again)
         return acks
 
     async def _send_update(self, producer: AIOKafkaProducer, update: FeedUpdate) -> Any:

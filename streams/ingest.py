@@ -113,6 +113,7 @@ class IngestStage:
         # restart, eviction) is just sent again; the case step ignores a known link.
         self._links_sent: RecentMap[str, str] = RecentMap(LINKS_REMEMBERED)
         self.records = 0
+        self.sent = 0
         self.dead_letters = 0
         self.ready = asyncio.Event()
         self.committed = CommittedOffsets()
@@ -156,6 +157,7 @@ class IngestStage:
                 result = ingest_record(_raw(self.topics, message), now=now)
                 acks += [await send for send in self._sends(result, producer, links)]
             await asyncio.sleep(0)  # let heartbeats and other stages run between partitions
+        self.sent += len(acks)  # handed to the producer (a batch read again counts again)
         return acks
 
     def _sends(

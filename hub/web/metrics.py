@@ -27,6 +27,7 @@ import asyncio
 import logging
 import math
 import re
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -223,9 +224,10 @@ def worker_families(facts: WorkerFacts) -> list[Family]:
                       "topic-partitions assigned to this worker (tables' changelogs included)")
     assigned.add(facts.assigned_partitions)
     rate = Family("hub_worker_events_per_second", "gauge",
-                  "stream events processed in the last second (faust monitor)")
+                  "records consumed per second since the previous scrape")
     rate.add(facts.events_per_second)
-    events = Family("hub_worker_events_total", "counter", "stream events processed since start")
+    events = Family("hub_worker_events_total", "counter",
+                    "records the worker's stages consumed since start")
     events.add(facts.events_total)
     received = Family("hub_worker_messages_received_total", "counter",
                       "messages consumed since start")
@@ -347,6 +349,7 @@ class MetricsCollector:
         self.service = service or ServiceMetrics()
         self.follower = _Follower()
         self.pipeline = pipeline
+        self._last_reading: tuple[float, int] = (time.monotonic(), 0)
         self.feeds = feeds
 
     def worker_facts(self) -> WorkerFacts:
@@ -356,6 +359,9 @@ class MetricsCollector:
         sent_by_topic = monitor.messages_sent_by_topic
         dead_letters = {stage: int(sent_by_topic.get(self.topics.name(f"dlq.{stage}"), 0))
                         for stage in DLQ_STAGES}
+        stages = self._stages()
+        consumed = sum(stage.records for stage in stages)
+        sent = sum(stage.sent for stage in stages)
         pipeline = self.pipeline
         if pipeline is not None:
             dead_letters["normalize"] += pipeline.ingest.dead_letters
@@ -367,10 +373,10 @@ class MetricsCollector:
             app_id=str(app.conf.id), web_port=int(app.conf.web_port),
             ready=bool(health["ready"]), rebalancing=bool(health["rebalancing"]),
             assigned_partitions=int(health["assigned_partitions"]),
-            events_per_second=float(monitor.events_s or 0),
-            events_total=int(monitor.events_total),
-            messages_received_total=int(monitor.messages_received_total),
-            messages_sent_total=int(monitor.messages_sent),
+            events_per_second=self._rate(consumed),
+            events_total=consumed,
+            messages_received_total=consumed + int(monitor.messages_received_total),
+            messages_sent_total=sent + int(monitor.messages_sent),
             dead_letters=dead_letters,
             parked_events=pipeline.cases.waiting_references() if pipeline else None,
             partitions=tuple(self._offsets()),
@@ -392,16 +398,27 @@ class MetricsCollector:
             "service": service_json(self.service),
         }
 
-    def _offsets(self) -> list[PartitionOffsets]:
-        """Committed offset and high-water mark of every partition the worker's stages read
-        (ingest: raw topics; case step: case.inbox; feeds: case.changes)."""
+    def _stages(self) -> list[Any]:
+        """The worker's stages: ingest (raw topics), case step (case.inbox), feeds
+        (case.changes)."""
         stages: list[Any] = []
         if self.pipeline is not None:
             stages += [self.pipeline.ingest, self.pipeline.cases]
         if self.feeds is not None:
             stages.append(self.feeds)
+        return stages
+
+    def _rate(self, consumed: int) -> float:
+        """Records consumed per second since the previous reading."""
+        now = time.monotonic()
+        since, before = self._last_reading
+        self._last_reading = (now, consumed)
+        return (consumed - before) / (now - since) if now > since else 0.0
+
+    def _offsets(self) -> list[PartitionOffsets]:
+        """Committed offset and high-water mark of every partition the worker's stages read."""
         found = []
-        for stage in stages:
+        for stage in self._stages():
             try:
                 offsets = stage.offsets()
             except Exception:  # noqa: BLE001 - not started or mid-rebalance: report nothing
