@@ -13,7 +13,6 @@ last stable offset, read_committed) before it handles the partition's next input
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import cast
@@ -62,10 +61,6 @@ class PartitionStore:
 
     def close(self) -> None:
         self._db.close()
-
-    def wipe(self) -> None:
-        self.close()
-        shutil.rmtree(self.path, ignore_errors=True)
 
 
 async def restore(
