@@ -65,6 +65,32 @@ class Settings(BaseSettings):
         10.0, gt=0, description="how often parked events are checked for expiry"
     )
 
+    # Retention, explicit per topic (streams.provisioning): nothing is kept for the broker's
+    # default by accident, and no compacted topic keeps personal data forever.
+    retention_raw_days: int = Field(
+        14, ge=1, description="raw.<source>: provider bytes, kept to re-drive a fixed connector"
+    )
+    retention_case_inbox_days: int = Field(
+        7, ge=1, description="case.inbox: must exceed the longest the case step may be down"
+    )
+    retention_case_changes_days: int = Field(
+        30, ge=1, description="case.changes: audit trail; must exceed the feeds stage's and "
+        "the service metrics' longest outage"
+    )
+    retention_dead_letter_days: int = Field(
+        30, ge=1, description="dlq.<stage>: time to find, fix and replay a dead letter"
+    )
+    retention_case_days: int = Field(
+        730, ge=1, description="case.state, cases, case.policy, shipments, feed.<region> "
+        "(compact,delete): a case with no change for this long is forgotten; must outlive "
+        "the quietest open case (chargebacks come up to 540 days after a payment)"
+    )
+    retention_tombstone_days: int = Field(
+        7, ge=1, description="delete.retention.ms of the compacted topics: how long an "
+        "erasure's tombstones stay readable; must exceed the longest a worker's local state "
+        "is offline (a worker restoring past a compacted-away tombstone would keep the key)"
+    )
+
     webhook_secrets: dict[str, list[SecretStr]] = Field(
         default_factory=dict,
         description="per source, every currently valid signing secret (rotation: list several)",
