@@ -30,6 +30,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from hub.settings import Settings
+from streams.kafka_clients import kafka_client_options
 from streams.topics import TopicNames
 
 log = logging.getLogger("streams.provisioning")
@@ -85,7 +86,8 @@ async def ensure_topics(
 ) -> list[str]:
     """Create the hub's topics that do not exist yet; returns the names it created."""
     wanted = {**hub_topics(settings), **(extra or {})}
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers,
+                                **kafka_client_options(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
