@@ -417,6 +417,9 @@ async def follow_feeds(
 Key = tuple[str, str]
 """(region code, case_id)"""
 
+_ERASED = 2**62
+"""The settled version of an erased case's views: newer than any view, so none is adopted."""
+
 
 class FeedPublisher:
     """Renders the views of case changes and the updates of pending translations; no Kafka.
@@ -531,6 +534,14 @@ class FeedPublisher:
         else:
             self.pending.pop(key, None)
             self._settled[key] = view.version
+
+    def forget(self, case_id: str) -> None:
+        """Drop an erased case's pending translations, so no retry publishes its view again
+        (and no view still on a feed is adopted while its tombstone is on the way)."""
+        for region in self.regions.regions:
+            key = (region.code, case_id)
+            self.pending.pop(key, None)
+            self._settled[key] = _ERASED
 
     async def retry_pending(
         self, owns: Callable[[str], bool], *, limit: int = RETRIES_PER_TICK

@@ -56,7 +56,14 @@ class ReadModel:
 
     def _apply_case(self, case_id: str, value: bytes | None) -> None:
         if value is None:
-            self.cases.pop(case_id, None)
+            previous = self.cases.pop(case_id, None)
+            order_id = json.loads(previous).get("order_id") if previous is not None else None
+            if order_id:
+                remaining = self.cases_by_order.get(order_id, set()) - {case_id}
+                if remaining:
+                    self.cases_by_order[order_id] = remaining
+                else:
+                    self.cases_by_order.pop(order_id, None)
             return
         document = json.loads(value)
         previous = self.cases.get(case_id)
