@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import faust
@@ -13,10 +14,30 @@ from hub.web.health import register_health_view
 from hub.web.metrics import register_metrics
 from hub.web.queries import register_query_views
 from streams.feeds import register_feeds
+from streams.kafka_clients import kafka_client_options
 from streams.pipeline import register_pipeline
 from streams.read_model import ReadModel, follow
 from streams.topics import TopicNames
 from translations.glossary import classify_reason
+
+
+def faust_credentials(options: Mapping[str, Any]) -> Any:
+    """faust's `broker_credentials` for the connection options of every other client
+    (`streams.kafka_clients.kafka_client_options`): faust's own clients connect the same way.
+
+    None for PLAINTEXT; faust's driver turns the credentials back into the same aiokafka
+    options (`faust.transport.drivers.aiokafka.credentials_to_aiokafka_auth`).
+    """
+    protocol = options["security_protocol"]
+    if protocol == "SSL":
+        return faust.SSLCredentials(options["ssl_context"])
+    if protocol in ("SASL_PLAINTEXT", "SASL_SSL"):
+        # An ssl_context is what makes faust's SASL credentials SASL_SSL.
+        return faust.SASLCredentials(
+            username=options["sasl_plain_username"], password=options["sasl_plain_password"],
+            mechanism=options["sasl_mechanism"], ssl_context=options.get("ssl_context"),
+        )
+    return None
 
 
 def create_app(settings: Settings) -> Any:
@@ -25,6 +46,7 @@ def create_app(settings: Settings) -> Any:
     app = faust.App(
         settings.app_id,
         broker=settings.broker_url,
+        broker_credentials=faust_credentials(kafka_client_options(settings)),
         store="rocksdb://",
         datadir=str(settings.worker_data_dir),
         autodiscover=False,
@@ -55,7 +77,8 @@ def create_app(settings: Settings) -> Any:
 
     @app.task
     async def follow_read_model() -> None:
-        await follow(read_model, settings.bootstrap_servers)
+        await follow(read_model, settings.bootstrap_servers,
+                     client_options=kafka_client_options(settings))
 
     feeds = register_feeds(app, settings, topics, read_model)
     register_metrics(app, settings, topics, read_model, pipeline, feeds.stage)

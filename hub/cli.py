@@ -115,6 +115,42 @@ def ingest(
         pass
 
 
+@cli.command()
+def erase(
+    order: Annotated[list[str] | None, typer.Option(help="order id (repeatable)")] = None,
+    case: Annotated[list[str] | None, typer.Option(help="case id (repeatable)")] = None,
+    wait: Annotated[float, typer.Option(help="seconds to wait for a worker to apply it")] = 60.0,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per case")] = False,
+) -> None:
+    """Erase an order's case from every compacted topic and the case step's state.
+
+    The hub holds no buyer identifier, so cases are named by order id or case id. Exit 0 when
+    every known case was erased within --wait; 1 when one is still queued (a worker applies it
+    when it runs).
+    """
+    import json
+
+    from hub.erasure import ErasureRequest
+    from hub.erasure import erase as erase_cases
+
+    requests = [ErasureRequest.for_order(o) for o in order or []] + [
+        ErasureRequest(c) for c in case or []]
+    if not requests:
+        raise _fail("hub erase: give --order ORDER_ID or --case CASE_ID", 2)
+    settings = load_settings()
+    try:
+        reports = asyncio.run(erase_cases(settings, requests, wait=wait, now=datetime.now(UTC)))
+    except HubError as exc:
+        raise _fail(f"hub erase: {exc}") from exc
+    for report in reports:
+        if as_json:
+            typer.echo(json.dumps(report.as_json()))
+        else:
+            typer.echo("\n".join(report.describe()))
+    if any(report.known and not report.confirmed for report in reports):
+        raise typer.Exit(1)
+
+
 @kafka_cli.command("up")
 def kafka_up() -> None:
     """Fetch (once), format and start the local broker; wait until it serves metadata."""

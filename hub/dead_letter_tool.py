@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from hub.settings import Settings
 from streams.dead_letters import dlq_fields, original_headers
+from streams.kafka_clients import kafka_client_options
 from streams.topics import TopicNames
 
 
@@ -75,7 +76,7 @@ async def _tail(settings: Settings, topic: str, limit: int) -> list[Any]:
     """The last `limit` records of every partition of `topic`."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
-        isolation_level="read_committed",
+        isolation_level="read_committed", **kafka_client_options(settings),
     )
     await consumer.start()
     try:
@@ -118,9 +119,11 @@ async def replay_dead_letters(
         enable_auto_commit=False,
         isolation_level="read_committed",
         auto_offset_reset="earliest",
+        **kafka_client_options(settings),
     )
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True
+        bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True,
+        **kafka_client_options(settings),
     )
     await consumer.start()
     await producer.start()

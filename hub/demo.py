@@ -26,6 +26,7 @@ from hub.local_kafka import LocalKafka
 from hub.raw_records import RawRecord, encode_headers
 from hub.sample_traffic import CaseStory, generate
 from hub.settings import Settings
+from streams.kafka_clients import kafka_client_options
 from streams.provisioning import ensure_topics
 from streams.topics import TopicNames
 
@@ -132,6 +133,7 @@ async def _produce(settings: Settings, stories: list[CaseStory]) -> None:
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
+        **kafka_client_options(settings),
     )
     await producer.start()
     try:

@@ -17,7 +17,8 @@ import socket
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hub.errors import BrokerError, ToolMissingError
@@ -81,6 +82,46 @@ class BrokerStatus:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class SaslListener:
+    """An extra SASL_PLAINTEXT listener of the embedded broker (tests of the hub's SASL client
+    settings): PLAIN users in the listener's JAAS config, SCRAM users (SCRAM-SHA-256 and
+    SCRAM-SHA-512) written into the KRaft metadata when the storage is formatted."""
+
+    port: int
+    plain_users: Mapping[str, str] = field(default_factory=dict)
+    scram_users: Mapping[str, str] = field(default_factory=dict)
+
+    def properties(self, plaintext_port: int, controller_port: int) -> dict[str, str]:
+        """Broker properties that add this listener to the PLAINTEXT and controller ones."""
+        users = " ".join(f'user_{name}="{password}"'
+                         for name, password in self.plain_users.items())
+        scram = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        return {
+            "listeners": f"PLAINTEXT://127.0.0.1:{plaintext_port},"
+            f"SASL_PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{plaintext_port},"
+            f"SASL_PLAINTEXT://127.0.0.1:{self.port}",
+            "listener.security.protocol.map":
+                "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "listener.name.sasl_plaintext.sasl.enabled.mechanisms":
+                "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config":
+                f"org.apache.kafka.common.security.plain.PlainLoginModule required {users};",
+            "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config": scram,
+            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": scram,
+        }
+
+    def format_arguments(self) -> list[str]:
+        """`kafka-storage format` arguments that create the SCRAM users."""
+        return [
+            argument
+            for name, password in self.scram_users.items()
+            for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512")
+            for argument in ("--add-scram", f"{mechanism}=[name={name},password={password}]")
+        ]
+
+
 class LocalKafka:
     """Fetch, format, start, probe and stop a single-node KRaft broker on 127.0.0.1."""
 
@@ -95,7 +136,10 @@ class LocalKafka:
         heap: str = "512m",
         partitions: int = 4,
         log_level: str = "INFO",
+        sasl: SaslListener | None = None,
     ) -> None:
+        """`sasl`: an extra SASL_PLAINTEXT listener with its users (the PLAINTEXT listener on
+        `port` stays: the hub's own probes and the broker's internal traffic use it)."""
         self.version = version
         self.port = port
         self.controller_port = controller_port
@@ -104,6 +148,7 @@ class LocalKafka:
         self.heap = heap
         self.partitions = partitions
         self.log_level = log_level
+        self.sasl = sasl
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalKafka:
@@ -120,6 +165,17 @@ class LocalKafka:
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def sasl_bootstrap(self) -> str:
+        """The SASL_PLAINTEXT listener's address.
+
+        Raises:
+            BrokerError: the broker has no SASL listener.
+        """
+        if self.sasl is None:
+            raise BrokerError("this broker has no SASL listener")
+        return f"127.0.0.1:{self.sasl.port}"
 
     @property
     def log_file(self) -> Path:
@@ -215,6 +271,8 @@ class LocalKafka:
             "auto.create.topics.enable": "true",
             "log.retention.hours": "168",
         }
+        if self.sasl is not None:
+            properties.update(self.sasl.properties(self.port, self.controller_port))
         config.write_text("".join(f"{key}={value}\n" for key, value in properties.items()))
         (self.data_dir / "log4j2.properties").write_text(
             _LOG4J2_CONFIG.format(level=self.log_level)
@@ -239,6 +297,7 @@ class LocalKafka:
                 cluster_id,
                 "-c",
                 str(config),
+                *(self.sasl.format_arguments() if self.sasl is not None else ()),
             ],
             capture_output=True,
             text=True,

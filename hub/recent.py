@@ -30,5 +30,9 @@ class RecentMap(Generic[K, V]):
         if len(self._entries) > self._capacity:
             self._entries.popitem(last=False)
 
+    def discard(self, key: K) -> None:
+        """Forget `key` (no error if absent)."""
+        self._entries.pop(key, None)
+
     def __len__(self) -> int:
         return len(self._entries)

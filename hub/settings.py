@@ -11,9 +11,9 @@ import os
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.errors import ConfigurationError
@@ -44,6 +44,26 @@ class Settings(BaseSettings):
     web_port: int = Field(6066, ge=0, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="how every Kafka client of the hub talks to the brokers"
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "PLAIN", description="SASL mechanism (SASL_PLAINTEXT / SASL_SSL only)"
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user of this process")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password")
+    kafka_ssl_cafile: Path | None = Field(
+        None, description="CA bundle the brokers' certificates are checked against "
+        "(default: the system's trust store)"
+    )
+    kafka_ssl_certfile: Path | None = Field(
+        None, description="client certificate (PEM) for mutual TLS"
+    )
+    kafka_ssl_keyfile: Path | None = Field(None, description="its private key (PEM)")
+    kafka_ssl_key_password: SecretStr | None = Field(
+        None, description="password of an encrypted private key"
+    )
+
     kafka_version: str = DEFAULT_KAFKA_VERSION
     kafka_port: int = Field(9092, ge=1, le=65535, description="local broker's client port")
     kafka_controller_port: int = Field(9093, ge=1, le=65535)
@@ -63,6 +83,32 @@ class Settings(BaseSettings):
 
     parked_check_interval_seconds: float = Field(
         10.0, gt=0, description="how often parked events are checked for expiry"
+    )
+
+    # Retention, explicit per topic (streams.provisioning): nothing is kept for the broker's
+    # default by accident, and no compacted topic keeps personal data forever.
+    retention_raw_days: int = Field(
+        14, ge=1, description="raw.<source>: provider bytes, kept to re-drive a fixed connector"
+    )
+    retention_case_inbox_days: int = Field(
+        7, ge=1, description="case.inbox: must exceed the longest the case step may be down"
+    )
+    retention_case_changes_days: int = Field(
+        30, ge=1, description="case.changes: audit trail; must exceed the feeds stage's and "
+        "the service metrics' longest outage"
+    )
+    retention_dead_letter_days: int = Field(
+        30, ge=1, description="dlq.<stage>: time to find, fix and replay a dead letter"
+    )
+    retention_case_days: int = Field(
+        730, ge=1, description="case.state, cases, case.policy, shipments, feed.<region> "
+        "(compact,delete): a case with no change for this long is forgotten; must outlive "
+        "the quietest open case (chargebacks come up to 540 days after a payment)"
+    )
+    retention_tombstone_days: int = Field(
+        7, ge=1, description="delete.retention.ms of the compacted topics: how long an "
+        "erasure's tombstones stay readable; must exceed the longest a worker's local state "
+        "is offline (a worker restoring past a compacted-away tombstone would keep the key)"
     )
 
     webhook_secrets: dict[str, list[SecretStr]] = Field(
@@ -158,6 +204,29 @@ class Settings(BaseSettings):
         if "://" not in value:
             return f"kafka://{value}"
         return value
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> Self:
+        problems = []
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        if sasl and not (self.kafka_sasl_username and self.kafka_sasl_password):
+            problems.append(f"{self.kafka_security_protocol} needs HUB_KAFKA_SASL_USERNAME and "
+                            "HUB_KAFKA_SASL_PASSWORD")
+        if not sasl and (self.kafka_sasl_username or self.kafka_sasl_password):
+            problems.append("SASL credentials are set but HUB_KAFKA_SECURITY_PROTOCOL is "
+                            f"{self.kafka_security_protocol}: they would not be used")
+        tls_files = (self.kafka_ssl_cafile, self.kafka_ssl_certfile, self.kafka_ssl_keyfile)
+        if not self.kafka_security_protocol.endswith("SSL") and any(tls_files):
+            problems.append("TLS files are set but HUB_KAFKA_SECURITY_PROTOCOL is "
+                            f"{self.kafka_security_protocol}: they would not be used")
+        if self.kafka_ssl_keyfile and not self.kafka_ssl_certfile:
+            problems.append("HUB_KAFKA_SSL_KEYFILE needs HUB_KAFKA_SSL_CERTFILE")
+        for path in tls_files:
+            if path is not None and not path.is_file():
+                problems.append(f"{path} is not a file")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @property
     def bootstrap_servers(self) -> str:

@@ -4,7 +4,10 @@
                      event    a CanonicalEvent's JSON (key: its case id)
                      pending  a CanonicalEvent's JSON waiting for its reference (key: reference)
                      link     a `LinkMessage` (key: the reference it links)
-    case.changes   `CaseChangeRecord`: one per change of a case, and one per SLA notification
+                     erase    an `EraseMessage`: forget the key's state and what the case
+                              published (key: the case id, or one of its references)
+    case.changes   `CaseChangeRecord`: one per change of a case, and one per SLA notification;
+                   a tombstone (no value) when the case was erased
     shipments      compacted `ShipmentRecord`, keyed by tracking number
     cases          compacted `Case` (schemas.case), keyed by case id
     case.policy    compacted CasePolicy (streams.policy.steps), keyed by case id
@@ -24,8 +27,10 @@ from schemas.case import Case, CustomsState, ReturnShipment
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 MESSAGE_HEADER = "hub.message"
-InboxKind = Literal["event", "pending", "link"]
-INBOX_KINDS: dict[bytes, InboxKind] = {b"event": "event", b"pending": "pending", b"link": "link"}
+InboxKind = Literal["event", "pending", "link", "erase"]
+INBOX_KINDS: dict[bytes, InboxKind] = {
+    b"event": "event", b"pending": "pending", b"link": "link", b"erase": "erase"
+}
 
 
 class LinkMessage(BaseModel):
@@ -39,6 +44,18 @@ class LinkMessage(BaseModel):
 
 
 LINK_MESSAGE = TypeAdapter(LinkMessage)
+
+
+class EraseMessage(BaseModel):
+    """Forget the key's state (`hub erase`): the case `case_id` itself, or one of its references
+    (only while that reference still belongs to `case_id`)."""
+
+    model_config = _FROZEN
+    kind: Literal["erase"] = "erase"
+    case_id: str
+
+
+ERASE_MESSAGE = TypeAdapter(EraseMessage)
 
 
 class CaseChangeRecord(BaseModel):

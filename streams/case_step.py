@@ -8,6 +8,9 @@ The case step owns two kinds of keys of `case.inbox`, co-partitioned:
     reference   `ReferenceState`: the case the reference belongs to, or the events parked until
                 a link names it. `step_reference` takes a link or a pending event.
 
+`erase_case` forgets a case (`hub erase`): its state and, as tombstones, everything it published
+on the compacted topics; its references are erased by messages of their own.
+
 `tick` runs time forward for one key: the SLA clock of a case (`streams.policy.steps.on_tick`),
 the expiry of a reference's parked events. `due_at` says when a state next needs a tick, so the
 worker keeps an index of deadlines instead of scanning every key.
@@ -35,7 +38,13 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from schemas.case import CASE, Case, CustomsState, ReturnShipment
 from schemas.events import CANONICAL_EVENT, CanonicalEvent
-from schemas.records import CaseChangeRecord, InboxKind, LinkMessage, ShipmentRecord
+from schemas.records import (
+    CaseChangeRecord,
+    EraseMessage,
+    InboxKind,
+    LinkMessage,
+    ShipmentRecord,
+)
 from schemas.timestamps import UtcDatetime
 from streams.cases import ReasonClassifier, changed_fields, event_order, fold_events
 from streams.correlation import links_for
@@ -74,11 +83,12 @@ class StepSettings:
 
 @dataclass(frozen=True, slots=True)
 class Output:
-    """One record a step sends: to `role`'s topic, keyed by `key`."""
+    """One record a step sends: to `role`'s topic, keyed by `key`; a None `value` is a
+    tombstone (an erasure)."""
 
     role: Role
     key: bytes
-    value: bytes
+    value: bytes | None
     kind: InboxKind | None = None
     reason: str = ""
     error: str = ""
@@ -237,10 +247,12 @@ def _instant(value: datetime | None) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class StepResult:
-    """A step's new state (None: unchanged) and the records it sends."""
+    """A step's new state (None: unchanged) and the records it sends; `erased`: the key's state
+    is deleted instead (a tombstone on the changelog)."""
 
     state: State | None
     outputs: list[Output] = field(default_factory=list)
+    erased: bool = False
 
 
 def step_case(
@@ -355,6 +367,53 @@ def step_reference(
         None, parked_ids=(*current.parked_ids, event.event_id),
         parked_at=(*current.parked_at, now), parked_raw=(*current.parked_raw, raw),
     ))
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureTargets:
+    """What a case left on the compacted topics besides its own key: the references linked to
+    it and the tracking numbers of its `shipments` records."""
+
+    references: tuple[str, ...]
+    tracking_numbers: tuple[str, ...]
+
+
+def erasure_targets(state: CaseState) -> ErasureTargets:
+    """The references and the published tracking numbers of a case, from its applied events."""
+    events = state.events()
+    references = {str(ref) for event in events for ref in event.references if ref.kind != "order"}
+    _, returns, customs = fold_events(state.case_id, state.version, events, None)
+    numbers = {s.tracking_number for s in returns} | {c.tracking_number for c in customs}
+    return ErasureTargets(tuple(sorted(references)), tuple(sorted(numbers)))
+
+
+def erase_case(state: State | None, key: str, *, case_id: str) -> StepResult:
+    """Forget `key`, the case `case_id` or one of its references (an `erase` inbox message).
+
+    The case's own key: its state is deleted and tombstones go to `cases`, `case.policy`, the
+    `shipments` of its parcels and `case.changes` (the feeds stage tombstones the case on every
+    `feed.<region>` when it reads that one, after the case's earlier changes); each reference of
+    the case gets an `erase` message of its own (keyed by the reference, so it reaches the
+    reference's partition). Tombstones are sent even for a case this step does not know, so an
+    erasure repeated after a lost state still clears the outputs.
+
+    A reference is deleted only while it belongs to `case_id`: a reference that another case
+    took, or that holds parked events of no case yet, is left alone.
+    """
+    if key != case_id:
+        owned = isinstance(state, ReferenceState) and state.case_id == case_id
+        return StepResult(None, erased=owned)
+    encoded = case_id.encode()
+    outputs = [Output("cases", encoded, None), Output("policy", encoded, None),
+               Output("changes", encoded, None)]
+    if not isinstance(state, CaseState):
+        return StepResult(None, outputs)
+    targets = erasure_targets(state)
+    outputs += [Output("shipments", number.encode(), None) for number in targets.tracking_numbers]
+    message = EraseMessage(case_id=case_id).model_dump_json().encode()
+    outputs += [Output("inbox", reference.encode(), message, kind="erase")
+                for reference in targets.references]
+    return StepResult(None, outputs, erased=True)
 
 
 def tick(state: State, key: str, at: datetime, *, settings: StepSettings) -> StepResult:

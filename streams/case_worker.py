@@ -38,7 +38,7 @@ from aiokafka.errors import KafkaError, ProducerFenced
 
 from hub.recent import RecentMap
 from schemas.events import CANONICAL_EVENT, CanonicalEvent
-from schemas.records import INBOX_KINDS, MESSAGE_HEADER, InboxKind
+from schemas.records import ERASE_MESSAGE, INBOX_KINDS, MESSAGE_HEADER, InboxKind
 from streams.case_step import (
     CaseState,
     Output,
@@ -47,6 +47,7 @@ from streams.case_step import (
     StepResult,
     StepSettings,
     decode_state,
+    erase_case,
     peek_due,
     step_case,
     step_reference,
@@ -81,7 +82,7 @@ class CaseWorkerConfig:
 class _Batch:
     """What one transaction writes: new states per partition, outputs, input offsets."""
 
-    states: dict[int, dict[bytes, State]]
+    states: dict[int, dict[bytes, State | None]]  # None: erased (a changelog tombstone)
     outputs: list[tuple[Output, tuple[tuple[str, bytes], ...]]]
     offsets: dict[TopicPartition, int]
 
@@ -288,6 +289,10 @@ class CaseWorker:
                 self._dead_letter(record, "no hub.message header (event, pending or link)",
                                   "UnknownInboxMessage", work)
                 continue
+            if kind == "erase":
+                self._apply(p, key, [record], work, functools.partial(
+                    _erase_step, key=key, value=record.value))
+                continue
             self._apply(p, key, [record], work, functools.partial(
                 _reference_step, key=key, kind=kind, value=record.value, now=now))
         self._flush_events(p, key, events, now, work)
@@ -325,7 +330,9 @@ class CaseWorker:
         self._collect(p, key, result, work)
 
     def _collect(self, p: int, key: bytes, result: StepResult, work: _Batch) -> None:
-        if result.state is not None:
+        if result.erased:
+            work.states[p][key] = None
+        elif result.state is not None:
             work.states[p][key] = result.state
         for out in result.outputs:
             headers: tuple[tuple[str, bytes], ...] = ()
@@ -335,7 +342,7 @@ class CaseWorker:
                 headers = tuple(DeadLetter(
                     stage="cases", source="case.inbox", reason=out.reason, error=out.error,
                     topic=self.topics.case_inbox, partition=p, offset=-1,
-                    failed_at=self.clock(), key=out.key, value=out.value,
+                    failed_at=self.clock(), key=out.key, value=out.value or b"",
                     original_headers=((MESSAGE_HEADER, (out.kind or "event").encode()),),
                 ).headers())
                 self.dead_letters += 1
@@ -356,9 +363,9 @@ class CaseWorker:
                              tuple(letter.headers())))
 
     def _state(self, p: int, key: bytes, work: _Batch) -> State | None:
-        pending = work.states[p].get(key)
-        if pending is not None:
-            return pending
+        pending = work.states[p]
+        if key in pending:
+            return pending[key]  # None: erased earlier in this batch
         hot = self._hot.get(key)
         if hot is not None:
             return hot
@@ -371,12 +378,12 @@ class CaseWorker:
 
     async def _commit(self, work: _Batch) -> bool:
         """Write a batch in one transaction; False when it was aborted (read it again)."""
-        changelog: list[tuple[int, bytes, State, bytes, Any]] = []
+        changelog: list[tuple[int, bytes, State | None, bytes | None, Any]] = []
         try:
             async with self._producer.transaction():
                 for p, states in work.states.items():
                     for key, state in states.items():
-                        value = state.encode()
+                        value = state.encode() if state is not None else None
                         future = await self._producer.send(
                             self.topics.case_state, key=key, value=value, partition=p)
                         changelog.append((p, key, state, value, future))
@@ -403,8 +410,12 @@ class CaseWorker:
             metadata = future.result()
             ends[p] = max(ends.get(p, 0), metadata.offset + 1)
             per_partition[p][key] = value
-            self._hot.put(key, state)
-            self._index(p, key, state.due_at(self.settings))
+            if state is None:
+                self._hot.discard(key)
+                self._index(p, key, None)
+            else:
+                self._hot.put(key, state)
+                self._index(p, key, state.due_at(self.settings))
         for p, values in per_partition.items():
             if p in self._stores:
                 self._stores[p].write(values, next_offset=ends[p])
@@ -467,6 +478,11 @@ def _reference_step(
 ) -> StepResult:
     return step_reference(state if isinstance(state, ReferenceState) else None, key.decode(),
                           kind, value, now=now)
+
+
+def _erase_step(state: State | None, *, key: bytes, value: bytes | None) -> StepResult:
+    return erase_case(state, key.decode(),
+                      case_id=ERASE_MESSAGE.validate_json(value or b"").case_id)
 
 
 def _by_key(records: Sequence[Any]) -> dict[bytes, list[Any]]:

@@ -26,6 +26,11 @@ Only the latest change of each case in a batch is rendered. That loses nothing a
 
 The records of a case share a partition (keyed by case id), so its latest change is its last
 record in the batch.
+
+A tombstone on `case.changes` (no value) says the case was erased (`hub erase`): the stage sends
+a tombstone for it to every `feed.<region>` and forgets its pending translations. It comes after
+the case's earlier changes, so no view rendered from an earlier change can follow it; a change
+after it in the same batch (the case started again) is rendered after the tombstones.
 """
 
 from __future__ import annotations
@@ -92,6 +97,8 @@ class FeedBatch:
 
     updates: list[FeedUpdate] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    erased: list[str] = field(default_factory=list)
+    """Case ids to tombstone on every feed, before the updates."""
 
 
 async def render_batch(
@@ -106,8 +113,15 @@ async def render_batch(
     """
     failed_at = publisher.clock()
     letters: list[DeadLetter] = []
+    erased: list[str] = []
     latest: dict[str, tuple[ChangeMessage, ChangeRecord]] = {}
     for record in records:
+        if record.value is None and record.key:
+            case_id = record.key.decode()
+            latest.pop(case_id, None)  # what came before the erasure is not shown
+            erased.append(case_id)
+            publisher.forget(case_id)
+            continue
         try:
             change = decode_change(record.value)
         except FeedRecordError as exc:
@@ -127,7 +141,7 @@ async def render_batch(
         updates += case_updates
         if letter is not None:
             letters.append(letter)
-    return FeedBatch(updates, letters)
+    return FeedBatch(updates, letters, erased)
 
 
 async def _render(
@@ -256,8 +270,12 @@ class FeedStage:
             self.dead_letters += len(rendered.dead_letters)
 
     async def _send(self, rendered: FeedBatch, producer: AIOKafkaProducer) -> list[Any]:
-        """Hand the batch's updates and dead letters to the producer; their delivery futures."""
-        acks = [await self._send_update(producer, update) for update in rendered.updates]
+        """Hand the batch's tombstones, updates and dead letters to the producer; their
+        delivery futures (per partition, in that order)."""
+        acks = [await producer.send(self.topics.feed(region.code), key=case_id.encode(),
+                                    value=None)
+                for case_id in rendered.erased for region in self.publisher.regions.regions]
+        acks += [await self._send_update(producer, update) for update in rendered.updates]
         for letter in rendered.dead_letters:
             log.warning("dead letter from %s[%d]@%d: %s", letter.topic, letter.partition,
                         letter.offset, letter.reason)

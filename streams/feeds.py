@@ -47,6 +47,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter, Validati
 from hub.errors import SkippableRecordError
 from hub.settings import Settings
 from schemas.case import CASE, RETURN_SHIPMENT, Case, ReturnShipment
+from streams.kafka_clients import kafka_client_options
 from streams.pipeline import run_supervised
 from streams.read_model import ReadModel, follow_topics
 from streams.topics import TopicNames, partition_of
@@ -405,13 +406,19 @@ class FeedHub:
                 subscription.end()
 
 
-async def follow_feeds(hub: FeedHub, bootstrap_servers: str) -> None:
+async def follow_feeds(
+    hub: FeedHub, bootstrap_servers: str, *, client_options: Mapping[str, Any] | None = None
+) -> None:
     """Read every feed topic from the beginning, then keep up with them, until cancelled."""
-    await follow_topics(hub, list(hub.topics.values()), bootstrap_servers, what="feeds")
+    await follow_topics(hub, list(hub.topics.values()), bootstrap_servers, what="feeds",
+                        client_options=client_options)
 
 
 Key = tuple[str, str]
 """(region code, case_id)"""
+
+_ERASED = 2**62
+"""The settled version of an erased case's views: newer than any view, so none is adopted."""
 
 
 class FeedPublisher:
@@ -528,6 +535,14 @@ class FeedPublisher:
             self.pending.pop(key, None)
             self._settled[key] = view.version
 
+    def forget(self, case_id: str) -> None:
+        """Drop an erased case's pending translations, so no retry publishes its view again
+        (and no view still on a feed is adopted while its tombstone is on the way)."""
+        for region in self.regions.regions:
+            key = (region.code, case_id)
+            self.pending.pop(key, None)
+            self._settled[key] = _ERASED
+
     async def retry_pending(
         self, owns: Callable[[str], bool], *, limit: int = RETRIES_PER_TICK
     ) -> list[FeedUpdate]:
@@ -642,7 +657,8 @@ def register_feeds(
                               read_model=read_model, hub=feed_hub, regions=regions)
     stage = FeedStage(
         FeedStageConfig(settings.bootstrap_servers, f"{settings.app_id}-{STAGE_NAME}",
-                        batch_max_records=settings.batch_max_records),
+                        batch_max_records=settings.batch_max_records,
+                        client_options=kafka_client_options(settings)),
         topics, publisher,
     )
 
@@ -669,7 +685,8 @@ def register_feeds(
         await run_supervised(app, "feeds stage", stage.run)
 
     async def follow_feed_topics() -> None:
-        await follow_feeds(feed_hub, settings.bootstrap_servers)
+        await follow_feeds(feed_hub, settings.bootstrap_servers,
+                           client_options=kafka_client_options(settings))
 
     # faust's decorators are untyped: applied as calls, so the functions keep their types.
     app.task(feeds_stage)

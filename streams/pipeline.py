@@ -28,6 +28,7 @@ from streams.case_step import StepSettings
 from streams.case_worker import CaseWorker, CaseWorkerConfig
 from streams.cases import ReasonClassifier
 from streams.ingest import IngestConfig, IngestStage
+from streams.kafka_clients import kafka_client_options
 from streams.policy import load_policy
 from streams.topics import TopicNames
 
@@ -73,7 +74,8 @@ def build_pipeline(
     """The ingest stage and the case step of a worker, configured from `settings`."""
     ingest = IngestStage(
         IngestConfig(settings.bootstrap_servers, f"{settings.app_id}-ingest",
-                     batch_max_records=settings.batch_max_records),
+                     batch_max_records=settings.batch_max_records,
+                     client_options=kafka_client_options(settings)),
         topics,
     )
     worker_id = instance_id(settings.worker_data_dir)
@@ -88,6 +90,7 @@ def build_pipeline(
             tick_interval=min(settings.policy_clock_interval_seconds,
                               settings.parked_check_interval_seconds),
             transaction_timeout_ms=int(settings.transaction_timeout_seconds * 1000),
+            client_options=kafka_client_options(settings),
         ),
         topics,
         StepSettings(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -55,7 +56,14 @@ class ReadModel:
 
     def _apply_case(self, case_id: str, value: bytes | None) -> None:
         if value is None:
-            self.cases.pop(case_id, None)
+            previous = self.cases.pop(case_id, None)
+            order_id = json.loads(previous).get("order_id") if previous is not None else None
+            if order_id:
+                remaining = self.cases_by_order.get(order_id, set()) - {case_id}
+                if remaining:
+                    self.cases_by_order[order_id] = remaining
+                else:
+                    self.cases_by_order.pop(order_id, None)
             return
         document = json.loads(value)
         previous = self.cases.get(case_id)
@@ -101,21 +109,27 @@ class Follower(Protocol):
     def apply(self, topic: str, key: bytes | None, value: bytes | None) -> None: ...
 
 
-async def follow(model: ReadModel, bootstrap_servers: str) -> None:
+async def follow(
+    model: ReadModel, bootstrap_servers: str, *, client_options: Mapping[str, Any] | None = None
+) -> None:
     """Read the read model's topics from the beginning, then keep up, until cancelled."""
-    await follow_topics(model, model.topics, bootstrap_servers, what="read model")
+    await follow_topics(model, model.topics, bootstrap_servers, what="read model",
+                        client_options=client_options)
 
 
 async def follow_topics(
-    follower: Follower, topics: list[str], bootstrap_servers: str, *, what: str
+    follower: Follower, topics: list[str], bootstrap_servers: str, *, what: str,
+    client_options: Mapping[str, Any] | None = None,
 ) -> None:
     """Every partition of `topics` from the beginning into `follower`, then live, until
-    cancelled; `follower.caught_up` is set once the end offsets seen at start are reached."""
+    cancelled; `follower.caught_up` is set once the end offsets seen at start are reached.
+    `client_options`: connection options (`streams.kafka_clients.kafka_client_options`)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers,
         enable_auto_commit=False,
         metadata_max_age_ms=5000,
         **FOLLOWER_FETCH,
+        **(client_options or {}),
     )
     await consumer.start()
     try:

@@ -38,6 +38,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from hub.settings import Settings
 from hub.web.health import worker_health
 from streams.feed_stage import FeedStage
+from streams.kafka_clients import kafka_client_options
 from streams.metrics import GroupFigures, Histogram, ServiceMetrics
 from streams.pipeline import Pipeline
 from streams.read_model import FOLLOWER_FETCH, ReadModel
@@ -429,14 +430,15 @@ class MetricsCollector:
 
 
 async def follow_case_changes(
-    collector: MetricsCollector, bootstrap_servers: str, topic: str, *, retry_seconds: float = 5.0
+    collector: MetricsCollector, bootstrap_servers: str, topic: str, *,
+    retry_seconds: float = 5.0, client_options: Mapping[str, Any] | None = None,
 ) -> None:
     """Feed every record of `topic` (all partitions, from the beginning) to the service
     metrics, then keep up, until cancelled. Failures restart the consumer where it was."""
     positions: dict[TopicPartition, int] = {}
     while True:
         try:
-            await _follow(collector, bootstrap_servers, topic, positions)
+            await _follow(collector, bootstrap_servers, topic, positions, client_options or {})
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - the task must not die; try again shortly
@@ -445,9 +447,9 @@ async def follow_case_changes(
 
 
 async def _follow(collector: MetricsCollector, bootstrap_servers: str, topic: str,
-                  positions: dict[TopicPartition, int]) -> None:
+                  positions: dict[TopicPartition, int], options: Mapping[str, Any]) -> None:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False,
-                                metadata_max_age_ms=5000, **FOLLOWER_FETCH)
+                                metadata_max_age_ms=5000, **FOLLOWER_FETCH, **options)
     await consumer.start()
     try:
         partitions = await _partitions(consumer, topic)
@@ -495,7 +497,8 @@ def register_metrics(app: Any, settings: Settings, topics: TopicNames,
 
     @app.task
     async def follow_service_metrics() -> None:
-        await follow_case_changes(collector, settings.bootstrap_servers, topics.case_changes)
+        await follow_case_changes(collector, settings.bootstrap_servers, topics.case_changes,
+                                  client_options=kafka_client_options(settings))
 
     register_metrics_view(app, collector)
     return collector

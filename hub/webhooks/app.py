@@ -86,6 +86,7 @@ from hub.webhooks.signatures import (
     verify_paypal,
     verify_shopify,
 )
+from streams.kafka_clients import kafka_client_options
 from streams.topics import raw_topic
 
 logger = logging.getLogger(__name__)
@@ -447,7 +448,8 @@ async def serve_intake(
 ) -> AsyncIterator[str]:
     """Serve the intake with an idempotent acks=all producer; yields its base URL."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True
+        bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True,
+        **kafka_client_options(settings),
     )
     await producer.start()
     try:

@@ -7,8 +7,9 @@ the case step aborted (a worker killed mid-transaction) is on the log but never 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
@@ -50,6 +51,7 @@ async def read_until(
     done: Callable[[list[Record]], bool],
     *,
     timeout: float = 60.0,
+    client_options: Mapping[str, Any] | None = None,
 ) -> list[Record]:
     """Read `topic` from the beginning until `done(records)` holds (or time out)."""
     consumer = AIOKafkaConsumer(
@@ -58,6 +60,7 @@ async def read_until(
         enable_auto_commit=False,
         metadata_max_age_ms=500,
         isolation_level="read_committed",
+        **(client_options or {}),
     )
     await consumer.start()
     records: list[Record] = []
@@ -80,13 +83,15 @@ async def read_until(
 
 
 async def read_all(
-    bootstrap: str, topic: str, *, timeout: float = 30.0, committed_only: bool = True
+    bootstrap: str, topic: str, *, timeout: float = 30.0, committed_only: bool = True,
+    client_options: Mapping[str, Any] | None = None,
 ) -> list[Record]:
     """Everything committed on `topic` up to its current end offsets (with
     `committed_only=False`, also what open or aborted transactions wrote)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False,
         isolation_level="read_committed" if committed_only else "read_uncommitted",
+        **(client_options or {}),
     )
     await consumer.start()
     try:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
@@ -33,11 +34,13 @@ def raw_record(payload: SamplePayload, index: int) -> RawRecord:
 
 
 async def produce_payloads(
-    bootstrap: str, prefix: str, ordered: Sequence[tuple[int, SamplePayload]]
+    bootstrap: str, prefix: str, ordered: Sequence[tuple[int, SamplePayload]],
+    *, client_options: Mapping[str, Any] | None = None,
 ) -> None:
     """Produce (index, payload) pairs in the given order; the index fixes its receive time."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5,
+        **(client_options or {}),
     )
     await producer.start()
     try:

@@ -266,7 +266,6 @@ async def test_several_changes_of_a_case_in_a_batch_give_one_view_per_region_the
             CaseChangeRecord(case_id="other", version=1, event_id="e", event_type="t",
                              changed_fields=[], case=make_case()).model_dump_json().encode(),
             "differs from the case's", id="key-mismatch"),
-        pytest.param(None, "the record has no value", id="tombstone"),
     ],
 )
 async def test_unreadable_records_are_dead_lettered_and_the_batch_goes_on(
@@ -284,6 +283,46 @@ async def test_unreadable_records_are_dead_lettered_and_the_batch_goes_on(
     assert headers["trace"] == "1"
     assert reason in headers["dlq.reason"]
     assert set(by_region(batch.updates)) == {"DE", "JP", "SA"}
+
+
+async def test_a_keyless_tombstone_is_dead_lettered(harness: Harness) -> None:
+    batch = await harness.batch(Record(None, key=None, offset=3))
+    assert [letter.offset for letter in batch.dead_letters] == [3]
+    assert "the record has no value" in dict(batch.dead_letters[0].headers())["dlq.reason"].decode()
+    assert batch.erased == []
+
+
+async def test_an_erased_case_is_tombstoned_and_its_earlier_changes_are_not_rendered(
+    harness: Harness,
+) -> None:
+    erased, kept = make_case(), make_case(case_id="case-order-kept", order_id="RKM-2")
+    batch = await harness.batch(change(erased, offset=1), change(kept, offset=2),
+                                Record(None, key=erased.case_id.encode(), offset=3))
+    assert batch.dead_letters == []
+    assert batch.erased == [erased.case_id]
+    assert {update.view.case_id for update in batch.updates} == {kept.case_id}
+
+
+async def test_a_case_started_again_after_its_erasure_is_rendered_after_the_tombstones(
+    harness: Harness,
+) -> None:
+    case = make_case()
+    batch = await harness.batch(Record(None, key=case.case_id.encode(), offset=1),
+                                change(make_case(version=1), offset=2))
+    assert batch.erased == [case.case_id]
+    assert set(by_region(batch.updates)) == {"DE", "JP", "SA"}
+
+
+async def test_an_erased_case_has_no_pending_translation_left_to_retry(harness: Harness) -> None:
+    harness.provider.up = False
+    case = make_case()
+    await harness.batch(change(case))
+    assert harness.publisher.pending
+    await harness.batch(Record(None, key=case.case_id.encode()))
+    assert harness.publisher.pending == {}
+    harness.provider.up = True
+    harness.clock.now += 60.0
+    assert await harness.publisher.retry_pending(lambda case_id: True) == []
 
 
 class FailingFor(FeedPublisher):
