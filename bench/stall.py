@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -86,7 +87,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--patience", type=float, default=45.0)
     args = parser.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
+    # A fresh broker every time: topics of an earlier invocation would count as applied.
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir(parents=True)
     broker = start_broker(OUT, partitions=4, pin=False)
     try:
         stalled = 0
