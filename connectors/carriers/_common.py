@@ -25,6 +25,7 @@ about its place in the history, so the carrier's own sequence is kept instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -62,6 +63,7 @@ _COUNTRIES: frozenset[str] = frozenset(
     if len(code) == 2 and code.isalpha() and code not in {"EU", "EZ", "UN", "QO", "ZZ"}
 )
 _MAX_OFFSET = timedelta(hours=14)
+_COLON_CLOCK = re.compile(r"\d{1,2}:\d{2}:\d{2}")
 
 
 # --- JSON access -----------------------------------------------------------------------------
@@ -197,11 +199,17 @@ def utc_and_wall_time(wall: datetime, utc_wall: datetime, *, place: Place | None
 def compact_wall_time(date: Any, time: Any, *, where_date: str, where_time: str) -> datetime:
     """UPS-style `YYYYMMDD` + `HHMMSS` (a dropped leading zero, "74700", is restored).
 
+    The UPS Track API also writes times as `HH:MM:SS` (`gmtTime`, `time` in some responses):
+    that form is read as the same clock, so both give the same scan and the same event id.
+
     Raises:
         SkippableRecordError: missing, non-numeric or impossible date or time, naming the field.
     """
     day = required_text(date, where_date)
     clock = text_at(time, where_time) or "000000"
+    if _COLON_CLOCK.fullmatch(clock):
+        hours, minutes, seconds = clock.split(":")
+        clock = f"{hours.zfill(2)}{minutes}{seconds}"
     if len(clock) == 5:
         clock = clock.zfill(6)
     if len(day) != 8 or not day.isdigit():

@@ -10,10 +10,22 @@ Mapped: `statusCode` (pre-transit, transit, delivered, failure, unknown) through
 taxonomy, refined by the event texts because the code is coarse: a "transit" event whose
 `status`/`description` says the parcel went back to the shipper (`DELIVERED_AT_SHIPPER`,
 "returned to shipper") is `returned_to_sender`. `location.address.countryCode` is the scan
-country. Timestamps carry an offset (kept as `occurred_at_local`) or, for parcel-de, dgf and
-some ecommerce events, none: those are placed in the scan country's zone, or in the shipment's
-own country when origin and destination are the same single country (a domestic parcel is
-scanned at home); otherwise the receive time is used (`time_source="received"`).
+country. Timestamps carry an offset (kept as `occurred_at_local`) or, for express, parcel-de,
+dgf and some ecommerce events, none: those are placed in a zone by what the payload says, in
+this order (`connectors.carriers._zones` explains each step):
+
+1. the scan location's `countryCode` (and a "Wilmette, IL, US" state);
+2. the country the scan's `addressLocality` names in words: DHL Express writes no country code,
+   only "LEIPZIG - GERMANY", "HONG KONG - HONG KONG SAR, CHINA", "CINCINNATI HUB, OH - USA", in
+   the response's language;
+3. the country the scan's description names ("Arrived at DHL Sort Facility LEIPZIG - GERMANY");
+4. the service areas: a scan at the origin's or destination's locality or city is in that end's
+   country (the end's country code, else the country its locality names);
+5. the shipment's own country when origin and destination are one country (a domestic parcel
+   is scanned at home);
+6. otherwise the receive time (`time_source="received"`): nothing places the scan.
+
+A country read from the scan's own locality (step 2 or 4) is also the scan's `country`.
 
 Language: DHL translates texts according to the request and says which language it answered in
 only in the `Content-Language` response header; when the record carries that header its primary
@@ -24,6 +36,7 @@ response (no shipment found) is ignored. Authentication (`DHL-API-Key`) belongs 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -45,7 +58,7 @@ from connectors.carriers._common import (
 )
 from connectors.carriers._customs import recognize_customs
 from connectors.carriers._status import dhl_status, with_customs
-from connectors.carriers._zones import Place
+from connectors.carriers._zones import Place, city_of, normalized_name, place_in_text
 from hub.errors import SkippableRecordError
 from schemas.events import CanonicalEvent
 
@@ -92,17 +105,17 @@ def _shipment_events(
     shipment: Mapping[str, Any], where: str, *, received_at: datetime, language: str | None
 ) -> list[CanonicalEvent]:
     tracking_number = required_text(shipment.get("id"), f"{where}.id")
-    home = _domestic_country(shipment, where)
+    areas = _service_areas(shipment, where)
     scans = [
         _scan(mapping_at(event, f"{where}.events[{i}]"), f"{where}.events[{i}]",
-              tracking_number=tracking_number, home=home, received_at=received_at,
+              tracking_number=tracking_number, areas=areas, received_at=received_at,
               language=language)
         for i, event in enumerate(list_at(shipment.get("events"), f"{where}.events"))
     ]
     status = optional_mapping(shipment.get("status"), f"{where}.status")
     if status and not scans:
         scans = [
-            _scan(status, f"{where}.status", tracking_number=tracking_number, home=home,
+            _scan(status, f"{where}.status", tracking_number=tracking_number, areas=areas,
                   received_at=received_at, language=language)
         ]
     case = tracking_case(tracking_number, other_tracking=_last_mile_numbers(shipment, where))
@@ -116,7 +129,7 @@ def _scan(
     where: str,
     *,
     tracking_number: str,
-    home: str | None,
+    areas: _ServiceAreas,
     received_at: datetime,
     language: str | None,
 ) -> Scan:
@@ -124,9 +137,11 @@ def _scan(
         optional_mapping(event.get("location"), f"{where}.location").get("address"),
         f"{where}.location.address",
     )
-    country = country_code(address.get("countryCode"))
     locality = text_at(address.get("addressLocality"), f"{where}.location.address.addressLocality")
-    place = Place(country=country or home, state=_us_style_state(locality, country or home))
+    description = text_at(event.get("description"), f"{where}.description")
+    place, country = _scan_place(
+        country_code(address.get("countryCode")), locality, description, areas
+    )
     stamp = event.get("timestamp")
     time = (
         received_time(received_at)
@@ -135,7 +150,6 @@ def _scan(
     )
     code = text_at(event.get("statusCode"), f"{where}.statusCode")
     status_text = text_at(event.get("status"), f"{where}.status")
-    description = text_at(event.get("description"), f"{where}.description")
     remark = text_at(event.get("remark"), f"{where}.remark")
     next_steps = text_at(event.get("nextSteps"), f"{where}.nextSteps")
     customs = recognize_customs(description, status_text, remark, next_steps)
@@ -154,17 +168,55 @@ def _scan(
     )
 
 
-def _domestic_country(shipment: Mapping[str, Any], where: str) -> str | None:
-    countries = {
-        country_code(
-            optional_mapping(
-                optional_mapping(shipment.get(end), f"{where}.{end}").get("address"),
-                f"{where}.{end}.address",
-            ).get("countryCode")
+@dataclass(frozen=True, slots=True)
+class _ServiceAreas:
+    """The shipment's origin and destination as places, keyed by their locality and city."""
+
+    places: Mapping[str, Place]
+    home: str | None
+
+
+def _service_areas(shipment: Mapping[str, Any], where: str) -> _ServiceAreas:
+    places: dict[str, Place] = {}
+    countries: set[str | None] = set()
+    for end in ("origin", "destination"):
+        address = optional_mapping(
+            optional_mapping(shipment.get(end), f"{where}.{end}").get("address"),
+            f"{where}.{end}.address",
         )
-        for end in ("origin", "destination")
-    }
-    return countries.pop() if len(countries) == 1 else None
+        locality = text_at(address.get("addressLocality"), f"{where}.{end}.address.addressLocality")
+        named = place_in_text(locality)
+        country = country_code(address.get("countryCode")) or (named.country if named else None)
+        countries.add(country)
+        if country is None or locality is None:
+            continue
+        place = Place(country=country, state=named.state if named else None,
+                      city=named.city if named else None)
+        for key in (normalized_name(locality), city_of(locality)):
+            if key:
+                places.setdefault(key, place)
+    return _ServiceAreas(places, countries.pop() if len(countries) == 1 else None)
+
+
+def _scan_place(
+    code: str | None, locality: str | None, description: str | None, areas: _ServiceAreas
+) -> tuple[Place, str | None]:
+    """Where the scan happened (for its zone) and its country, in the module docstring's order."""
+    named = place_in_text(locality)
+    if code is not None:
+        if named is not None and named.country == code:
+            return named, code
+        return Place(country=code, state=_us_style_state(locality, code)), code
+    if named is not None:
+        return named, named.country
+    told = place_in_text(description)
+    if told is not None:
+        return told, None
+    for key in (normalized_name(locality or ""), city_of(locality)):
+        if key and key in areas.places:
+            area = areas.places[key]
+            return area, area.country
+    return Place(country=areas.home, state=_us_style_state(locality, areas.home)), None
 
 
 def _us_style_state(locality: str | None, country: str | None) -> str | None:
