@@ -79,7 +79,7 @@ def parse(
     if "event" in document:
         event = text_at(document.get("event"), "event")
         if event not in _TRACKING_EVENTS:
-            return ignored(SOURCE, f"webhook event {event!r}")
+            return ignored(SOURCE, f"webhook event {event!r}", kind=str(event))
         return _tracking_events(mapping_at(document.get("msg"), "msg"), "msg", received_at)
     if "data" in document:
         data = mapping_at(document.get("data"), "data")

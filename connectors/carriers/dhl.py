@@ -88,7 +88,8 @@ def parse(
     """
     document = load_json_object(raw)
     if "shipments" not in document and {"title", "status"} <= document.keys():
-        return ignored(SOURCE, f"problem response {document.get('title')!r}")
+        return ignored(SOURCE, f"problem response {document.get('title')!r}",
+                       kind="problem response")
     if document.get("shipments") is None:
         raise SkippableRecordError("missing field 'shipments'")
     language = header_language(headers)

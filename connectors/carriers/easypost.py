@@ -72,7 +72,7 @@ def parse(
     if kind == "Event":
         description = text_at(document.get("description"), "description")
         if description not in _TRACKER_EVENTS:
-            return ignored(SOURCE, f"Event {description!r}")
+            return ignored(SOURCE, f"Event {description!r}", kind=str(description))
         tracker = mapping_at(document.get("result"), "result")
         if tracker.get("object") not in (None, "Tracker"):
             raise SkippableRecordError(f"result: expected a Tracker, got {tracker.get('object')!r}")

@@ -98,7 +98,7 @@ def parse(
     document = load_json_object(raw)
     event = required_text(document.get("event"), "event")
     if event != _UPDATED:
-        return ignored(SOURCE, f"push event {event!r}")
+        return ignored(SOURCE, f"push event {event!r}", kind=event)
     data = mapping_at(document.get("data"), "data")
     number = required_text(data.get("number"), "data.number")
     default_carrier = _carrier_name(data.get("carrier"), "data.carrier")

@@ -104,7 +104,8 @@ def _track_response(document: Mapping[str, Any], received_at: datetime) -> list[
                 mapping_at(package, f"{where}.package[{p}]"), f"{where}.package[{p}]",
                 inquiry=inquiry, received_at=received_at,
             )
-    return events if packages else ignored(SOURCE, "Track API response without packages")
+    return events if packages else ignored(SOURCE, "Track API response without packages",
+                                            kind="track response without packages")
 
 
 def _package_events(

@@ -169,7 +169,8 @@ def _parse_document(doc: Mapping[str, Any], *, received_at: datetime) -> list[Ca
     if notification_type is not None:
         if notification_type == "ORDER_CHANGE":
             return _order_change(doc, received_at=received_at)
-        return ignored(SOURCE, f"notification {notification_type}")
+        return ignored(SOURCE, f"notification {notification_type}",
+                       kind=str(notification_type))
     if "returns" in doc:
         events: list[CanonicalEvent] = []
         for item in list_or_empty(doc["returns"], "returns"):
@@ -207,7 +208,8 @@ def _order_change(doc: Mapping[str, Any], *, received_at: datetime) -> list[Cano
     elif change_type == "BuyerRequestedChange" and "cancel" in (change_reason or "").lower():
         raw_reason = change_reason
     else:
-        return ignored(SOURCE, f"ORDER_CHANGE {change_type} to {status} ({change_reason})")
+        return ignored(SOURCE, f"ORDER_CHANGE {change_type} to {status} ({change_reason})",
+                       kind=f"ORDER_CHANGE {change_type}")
     when = first_time(
         (trigger.get("timeOfOrderChange"), "OrderChangeTrigger.TimeOfOrderChange"),
         (doc.get("eventTime"), "EventTime"),
@@ -252,7 +254,8 @@ def _return_item(item: Mapping[str, Any], received_at: datetime) -> list[Canonic
     event_type = _RETURN_LIFECYCLE.get(status)
     shipment_status = _RETURN_SHIPMENT_STATUS.get(status)
     if event_type is None and (shipment_status is None or reverse_tracking is None):
-        return ignored(SOURCE, f"return {return_id} in status {status}")
+        return ignored(SOURCE, f"return {return_id} in status {status}",
+                       kind=f"return status {status}")
     shipment = None
     if reverse_tracking is not None and (shipment_status or event_type == "return.label_created"):
         shipment = Shipment(

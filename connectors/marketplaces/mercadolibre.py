@@ -122,7 +122,8 @@ def parse(
         kind = type(document).__name__
         raise SkippableRecordError(f"expected a JSON object or array, got {kind}")
     if isinstance(document.get("resource"), str) and "topic" in document:
-        return ignored(SOURCE, f"notification hint for {document['resource']}")
+        return ignored(SOURCE, f"notification hint for {document['resource']}",
+                       kind="notification hint")
     if "paging" in document and "data" in document:
         events: list[CanonicalEvent] = []
         for claim in list_or_empty(document["data"], "data"):
@@ -161,7 +162,8 @@ def _claim(claim: Mapping[str, Any], received_at: datetime) -> list[CanonicalEve
     claim_type = str(claim.get("type") or "").lower()
     stage = str(claim.get("stage") or "").lower()
     if claim_type in _IGNORED_CLAIM_TYPES:
-        return ignored(SOURCE, f"claim {claim_id} of type {claim_type}")
+        return ignored(SOURCE, f"claim {claim_id} of type {claim_type}",
+                       kind=f"claim type {claim_type}")
     resource = str(claim.get("resource") or claim.get("resource_type") or "").lower()
     resource_id = id_text(claim.get("resource_id"))
     order_id = resource_id if resource in {"order", "purchase"} else None
@@ -230,7 +232,8 @@ def _return(document: Mapping[str, Any], received_at: datetime) -> list[Canonica
     ]
     leg = _return_shipment(legs)
     if event_type is None or (event_type == "shipment.update" and leg is None):
-        return ignored(SOURCE, f"return {return_id} in status {status}")
+        return ignored(SOURCE, f"return {return_id} in status {status}",
+                       kind=f"return status {status}")
     orders = [
         mapping_or_empty(order, "orders[]")
         for order in list_or_empty(document.get("orders"), "orders")
@@ -317,7 +320,8 @@ def _messages(
             )
         )
     if not events:
-        return ignored(SOURCE, f"claim {claim_id} messages without buyer or mediator text")
+        return ignored(SOURCE, f"claim {claim_id} messages without buyer or mediator text",
+                       kind="claim messages from the seller only")
     return events
 
 

@@ -120,7 +120,7 @@ def parse(
     topic = lowered.get("x-shopify-topic") or _infer_topic(body)
     handler = _HANDLERS.get(topic.strip().lower())
     if handler is None:
-        return ignored(SOURCE, f"topic {topic}")
+        return ignored(SOURCE, f"topic {topic}", kind=topic.strip().lower())
     context = _Context(
         received_at=received_at,
         triggered_at=provider_time(lowered.get("x-shopify-triggered-at"), "x-shopify-triggered-at"),
@@ -256,7 +256,8 @@ def _refund(body: Mapping[str, Any], context: _Context) -> list[CanonicalEvent]:
     refunds = [move for move in moves if str(move.get("kind", "")).lower() == "refund"]
     outcome = _refund_outcome(refunds)
     if outcome is None:
-        return ignored(SOURCE, f"refund {refund_id} without a refund transaction")
+        return ignored(SOURCE, f"refund {refund_id} without a refund transaction",
+                       kind="refund without a refund transaction")
     event_type, statuses = outcome
     counted = [move for move in refunds if str(move.get("status", "")).lower() in statuses]
     return [

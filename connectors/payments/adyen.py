@@ -148,7 +148,8 @@ def _item_events(item: Mapping[str, Any], *, received_at: datetime) -> list[Cano
     if code == "CANCEL_OR_REFUND":
         action = (text_at(additional, "modification.action") or "").lower()
         if action != "refund":
-            return ignored(SOURCE, f"CANCEL_OR_REFUND {psp} with action {action or 'unknown'!r}")
+            return ignored(SOURCE, f"CANCEL_OR_REFUND {psp} with action {action or 'unknown'!r}",
+                           kind=f"CANCEL_OR_REFUND {action or 'unknown'}")
         code = "REFUND"
     if code in ("REFUND", "REFUND_FAILED", "REFUNDED_REVERSED"):
         return [_refund_event(item, code, psp, success, received_at=received_at)]
@@ -156,7 +157,7 @@ def _item_events(item: Mapping[str, Any], *, received_at: datetime) -> list[Cano
         return [_dispute_event(item, code, psp, additional, received_at=received_at)]
     if code == "CAPTURE" and success:
         return [_capture_event(item, psp, received_at=received_at)]
-    return ignored(SOURCE, f"{code} success={success} for {psp}")
+    return ignored(SOURCE, f"{code} success={success} for {psp}", kind=code)
 
 
 def _refund_event(

@@ -106,7 +106,7 @@ def parse(
     if event_type in _DISPUTE_TYPES:
         resource = require_object(envelope, "resource")
         return [_dispute_event(envelope, resource, event_type, received_at=received_at)]
-    return ignored(SOURCE, f"event type {event_type!r}")
+    return ignored(SOURCE, f"event type {event_type!r}", kind=event_type)
 
 
 def _refund_event(
