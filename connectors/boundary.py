@@ -122,7 +122,7 @@ def load_json_object(raw: bytes) -> dict[str, Any]:
     """
     document = load_json(raw)
     if not isinstance(document, dict):
-        raise SkippableRecordError(f"expected a JSON object, got {type(document).__name__}")
+        raise unrecognized(f"expected a JSON object, got {type(document).__name__}")
     return document
 
 

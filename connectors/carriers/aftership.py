@@ -23,12 +23,13 @@ case key is then `order:<order_id>`, with the tracking number as a reference too
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json_object, translate_errors
+from connectors.boundary import ignored, load_json_object, translate_errors, unrecognized
 from connectors.carriers._common import (
     Scan,
     build_events,
@@ -50,11 +51,12 @@ from connectors.carriers._status import (
     with_customs,
 )
 from connectors.carriers._zones import Place
-from hub.errors import SkippableRecordError
 from schemas.events import CanonicalEvent
 
 SOURCE = "aftership"
 _TRACKING_EVENTS = frozenset({"tracking_update"})
+_WEBHOOK_EVENT = re.compile(r"[a-z][a-z_]*")
+"""AfterShip names its webhook events in snake case (tracking_update, edd_revise...)."""
 
 
 @translate_errors(SOURCE)
@@ -76,16 +78,18 @@ def parse(
         SkippableRecordError: no tracking object, or an unreadable field (named).
     """
     document = load_json_object(raw)
-    if "event" in document:
-        event = text_at(document.get("event"), "event")
+    event, msg = document.get("event"), document.get("msg")
+    if isinstance(event, str) and _WEBHOOK_EVENT.fullmatch(event) and "msg" in document:
         if event not in _TRACKING_EVENTS:
-            return ignored(SOURCE, f"webhook event {event!r}", kind=str(event))
-        return _tracking_events(mapping_at(document.get("msg"), "msg"), "msg", received_at)
-    if "data" in document:
-        data = mapping_at(document.get("data"), "data")
-        tracking = mapping_at(data.get("tracking"), "data.tracking")
-        return _tracking_events(tracking, "data.tracking", received_at)
-    raise SkippableRecordError("missing field 'event' (not an AfterShip tracking webhook)")
+            return ignored(SOURCE, f"webhook event {event!r}", kind=event)
+        return _tracking_events(mapping_at(msg, "msg"), "msg", received_at)
+    data = document.get("data")
+    if isinstance(data, Mapping) and isinstance(data.get("tracking"), Mapping):
+        return _tracking_events(data["tracking"], "data.tracking", received_at)
+    raise unrecognized(
+        "missing field 'event' (not an AfterShip tracking webhook {event, msg} nor a"
+        " {data: {tracking}} response)"
+    )
 
 
 def _tracking_events(

@@ -41,7 +41,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json_object, translate_errors
+from connectors.boundary import ignored, load_json_object, translate_errors, unrecognized
 from connectors.carriers._common import (
     Scan,
     build_events,
@@ -59,7 +59,6 @@ from connectors.carriers._common import (
 from connectors.carriers._customs import recognize_customs
 from connectors.carriers._status import dhl_status, with_customs
 from connectors.carriers._zones import Place, city_of, normalized_name, place_in_text
-from hub.errors import SkippableRecordError
 from schemas.events import CanonicalEvent
 
 SOURCE = "dhl"
@@ -87,11 +86,11 @@ def parse(
         SkippableRecordError: not JSON, no `shipments`, or an unreadable field (named).
     """
     document = load_json_object(raw)
-    if "shipments" not in document and {"title", "status"} <= document.keys():
+    if "shipments" not in document and _is_problem(document):
         return ignored(SOURCE, f"problem response {document.get('title')!r}",
                        kind="problem response")
     if document.get("shipments") is None:
-        raise SkippableRecordError("missing field 'shipments'")
+        raise unrecognized("missing field 'shipments' (not a DHL Unified tracking response)")
     language = header_language(headers)
     events: list[CanonicalEvent] = []
     for index, shipment in enumerate(list_at(document["shipments"], "shipments")):
@@ -100,6 +99,13 @@ def parse(
             mapping_at(shipment, where), where, received_at=received_at, language=language
         )
     return events
+
+
+def _is_problem(document: Mapping[str, Any]) -> bool:
+    """An RFC 7807 problem answer ("No shipment with given tracking number found")."""
+    status = document.get("status")
+    return (isinstance(document.get("title"), str) and isinstance(status, int)
+            and not isinstance(status, bool))
 
 
 def _shipment_events(

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json_object, translate_errors
+from connectors.boundary import ignored, load_json_object, translate_errors, unrecognized
 from connectors.carriers._common import (
     Scan,
     build_events,
@@ -79,7 +79,7 @@ def parse(
         return _tracker_events(tracker, "result", received_at)
     if kind == "Tracker":
         return _tracker_events(document, "", received_at)
-    raise SkippableRecordError(f"object: expected 'Event' or 'Tracker', got {kind!r}")
+    raise unrecognized(f"object: expected 'Event' or 'Tracker', got {kind!r}")
 
 
 def _tracker_events(

@@ -28,12 +28,13 @@ language, not the original's), so no `language` is set.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json_object, translate_errors
+from connectors.boundary import ignored, load_json_object, translate_errors, unrecognized
 from connectors.carriers._common import (
     Scan,
     ScanTime,
@@ -63,6 +64,8 @@ from schemas.events import CanonicalEvent
 
 SOURCE = "17track"
 _UPDATED = "TRACKING_UPDATED"
+_PUSH_EVENT = re.compile(r"[A-Z][A-Z_]*")
+"""17TRACK names its push events in upper snake case (TRACKING_UPDATED, TRACKING_STOPPED)."""
 
 CARRIERS: dict[int, str] = {
     3011: "china-post",
@@ -96,10 +99,12 @@ def parse(
         SkippableRecordError: no `event`/`data`, or an unreadable field (named).
     """
     document = load_json_object(raw)
-    event = required_text(document.get("event"), "event")
+    event = document.get("event")
+    if not isinstance(event, str) or not _PUSH_EVENT.fullmatch(event):
+        raise unrecognized(f"missing field 'event' (not a 17TRACK push), got {event!r}")
+    data = mapping_at(document.get("data"), "data")
     if event != _UPDATED:
         return ignored(SOURCE, f"push event {event!r}", kind=event)
-    data = mapping_at(document.get("data"), "data")
     number = required_text(data.get("number"), "data.number")
     default_carrier = _carrier_name(data.get("carrier"), "data.carrier")
     info = optional_mapping(data.get("track_info"), "data.track_info")

@@ -36,7 +36,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json_object, translate_errors
+from connectors.boundary import ignored, load_json_object, translate_errors, unrecognized
 from connectors.carriers._common import (
     Scan,
     ScanTime,
@@ -56,7 +56,6 @@ from connectors.carriers._common import (
 from connectors.carriers._customs import recognize_customs
 from connectors.carriers._status import UPS_CUSTOMS_CODES, ups_status, with_customs
 from connectors.carriers._zones import Place, resolve_zone
-from hub.errors import SkippableRecordError
 from schemas.events import CanonicalEvent
 
 SOURCE = "ups"
@@ -85,7 +84,7 @@ def parse(
         return _track_response(document, received_at)
     if "trackingNumber" in document:
         return _track_alert(document, received_at)
-    raise SkippableRecordError(
+    raise unrecognized(
         "neither a Track API response (trackResponse) nor a Track Alert event (trackingNumber)"
     )
 

@@ -40,7 +40,14 @@ from datetime import datetime
 from typing import Any, Final
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json, require, translate_errors
+from connectors.boundary import (
+    collected,
+    ignored,
+    load_json,
+    require,
+    translate_errors,
+    unrecognized,
+)
 from connectors.marketplaces._common import (
     field_time,
     first_time,
@@ -120,20 +127,20 @@ def parse(
         return _messages(document, lowered, received_at)
     if not isinstance(document, Mapping):
         kind = type(document).__name__
-        raise SkippableRecordError(f"expected a JSON object or array, got {kind}")
+        raise unrecognized(f"expected a JSON object or array, got {kind}")
     if isinstance(document.get("resource"), str) and "topic" in document:
         return ignored(SOURCE, f"notification hint for {document['resource']}",
                        kind="notification hint")
     if "paging" in document and "data" in document:
-        events: list[CanonicalEvent] = []
-        for claim in list_or_empty(document["data"], "data"):
-            events.extend(_claim(mapping_or_empty(claim, "data[]"), received_at))
-        return events
+        return collected([
+            _claim(mapping_or_empty(claim, "data[]"), received_at)
+            for claim in list_or_empty(document["data"], "data")
+        ])
     if "claim_id" in document and ("shipments" in document or "status_money" in document):
         return _return(document, received_at)
     if "reason_id" in document or "players" in document or "stage" in document:
         return _claim(document, received_at)
-    raise SkippableRecordError("not a Mercado Libre claim, claim return or claim messages body")
+    raise unrecognized("not a Mercado Libre claim, claim return or claim messages body")
 
 
 def reason_code(reason_id: str | None) -> ReasonCode | None:

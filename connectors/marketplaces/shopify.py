@@ -36,7 +36,13 @@ from decimal import Decimal
 from typing import Any, Final
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json_object, require, translate_errors
+from connectors.boundary import (
+    ignored,
+    load_json_object,
+    require,
+    translate_errors,
+    unrecognized,
+)
 from connectors.marketplaces._common import (
     field_time,
     id_text,
@@ -139,7 +145,7 @@ def _infer_topic(body: Mapping[str, Any]) -> str:
         topic = _RETURN_TOPIC_BY_STATUS.get(status.lower())
         if topic is not None:
             return topic
-    raise SkippableRecordError(
+    raise unrecognized(
         "missing x-shopify-topic header and the body does not tell its topic "
         "(an order or an open return fits several topics)"
     )

@@ -43,7 +43,13 @@ from datetime import datetime
 from typing import Any, Final
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json_object, translate_errors
+from connectors.boundary import (
+    collected,
+    ignored,
+    load_json_object,
+    translate_errors,
+    unrecognized,
+)
 from connectors.payments._common import (
     free_text,
     iso_time,
@@ -118,17 +124,14 @@ def parse(
         SkippableRecordError: the body or one of its items is not readable.
     """
     body = load_json_object(raw)
-    events: list[CanonicalEvent] = []
-    for item in _items(body):
-        events += _item_events(item, received_at=received_at)
-    return events
+    return collected([_item_events(item, received_at=received_at) for item in _items(body)])
 
 
 def _items(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if "notificationItems" not in body:
         if "eventCode" in body:
             return [body]
-        raise SkippableRecordError("missing field 'notificationItems'")
+        raise unrecognized("missing field 'notificationItems' (not an Adyen notification)")
     items: list[Mapping[str, Any]] = []
     for position, wrapper in enumerate(optional_list(body, "notificationItems")):
         item = wrapper.get("NotificationRequestItem") if isinstance(wrapper, Mapping) else None

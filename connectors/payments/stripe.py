@@ -47,12 +47,13 @@ seconds, so no local time or zone is known. References: the charge (`ch_`) and p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final, TypeGuard
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json_object, translate_errors
+from connectors.boundary import ignored, load_json_object, translate_errors, unrecognized
 from connectors.payments._common import (
     epoch_time,
     optional_list,
@@ -103,6 +104,8 @@ _REFUND_EVENTS = frozenset(
 _CAPTURE_EVENTS = frozenset({"charge.succeeded", "charge.captured", "payment_intent.succeeded"})
 _ORDER_KEYS = ("order_id", "order_number")
 _DERIVED_MARK = ":amount_refunded:"
+_EVENT_TYPE = re.compile(r"[a-z][a-z_]*(\.[a-z_]+)+")
+"""Stripe event types are lower-case dotted names (charge.refunded)."""
 
 
 @translate_errors(SOURCE)
@@ -126,6 +129,9 @@ def parse(
         SkippableRecordError: the body is not a readable Stripe Event.
     """
     event = load_json_object(raw)
+    if event.get("object") != "event" and not _EVENT_TYPE.fullmatch(str(event.get("type"))):
+        kind = event.get("object")
+        raise unrecognized(f"object: expected 'event' (a Stripe Event), got {kind!r}")
     event_type = require_text(event, "type")
     obj = require_object(event, "data", "object")
     if event_type in _REFUND_EVENTS:
