@@ -17,8 +17,11 @@ The tracking's own `tag`/`subtag` is emitted last, at the tracking's `updated_at
 differs from the latest checkpoint's: AfterShip or the merchant can mark a tracking
 Exception_013 "Shipment lost" although its last checkpoint says Delivered, and that verdict must
 reach the case. `order_id` (and `order_number`) on the tracking name the merchant's order: the
-case key is then `order:<order_id>`, with the tracking number as a reference too. The tracking's
-`language` field is the customer's, not the checkpoint messages', so no language is set.
+case key is then `order:<order_id>`, with the tracking number as a reference too (an RMA-shaped
+number is a `return` reference, `connectors.carriers._returns`). A tracking the merchant marked
+as a return only in words (`title` "Retoure #2207", `note`, `shipment_type`) gives every event
+`direction="return"`. The tracking's `language` field is the customer's, not the checkpoint
+messages', so no language is set.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from connectors.carriers._common import (
     tracking_case,
 )
 from connectors.carriers._customs import recognize_customs
+from connectors.carriers._returns import direction_of, split_references
 from connectors.carriers._status import (
     AFTERSHIP_CUSTOMS_SUBTAGS,
     AFTERSHIP_REASONS,
@@ -103,16 +107,19 @@ def _tracking_events(
                          received_at=received_at)
         for i, checkpoint in enumerate(list_at(tracking.get("checkpoints"), f"{where}.checkpoints"))
     ]
-    case = tracking_case(
-        number,
-        order_ids=[
-            text_at(tracking.get("order_id"), f"{where}.order_id"),
-            text_at(tracking.get("order_number"), f"{where}.order_number"),
-        ],
+    orders, returns = split_references(
+        (text_at(tracking.get(field), f"{where}.{field}"), None)
+        for field in ("order_id", "order_number")
     )
+    case = tracking_case(number, order_ids=orders, return_ids=returns)
+    direction = direction_of(*(
+        text_at(tracking.get(field), f"{where}.{field}")
+        for field in ("shipment_type", "title", "note")
+    ))
     return build_events(
         "aftership", scans, case=case, received_at=received_at,
         current=_current(tracking, where, number=number, slug=slug, received_at=received_at),
+        direction=direction,
     )
 
 

@@ -27,6 +27,11 @@ this order (`connectors.carriers._zones` explains each step):
 
 A country read from the scan's own locality (step 2 or 4) is also the scan's `country`.
 
+References: `details.references` of type local-tracking-number are further tracking numbers,
+of type customer-reference the merchant's order (or return, when RMA-shaped) number
+(`connectors.carriers._returns`). A product named as a return ("DHL Retoure") gives every event
+`direction="return"`.
+
 Language: DHL translates texts according to the request and says which language it answered in
 only in the `Content-Language` response header; when the record carries that header its primary
 tag is the events' `language`, otherwise none is set. A `{"status", "title", "detail"}` problem
@@ -57,6 +62,7 @@ from connectors.carriers._common import (
     tracking_case,
 )
 from connectors.carriers._customs import recognize_customs
+from connectors.carriers._returns import direction_of, reference_kind, split_references
 from connectors.carriers._status import dhl_status, with_customs
 from connectors.carriers._zones import Place, city_of, normalized_name, place_in_text
 from schemas.events import CanonicalEvent
@@ -64,6 +70,8 @@ from schemas.events import CanonicalEvent
 SOURCE = "dhl"
 CARRIER = "dhl"
 _LAST_MILE = frozenset({"local-tracking-number"})
+_MERCHANT = frozenset({"customer-reference"})
+"""Reference types that are the merchant's own number of the shipment (its order)."""
 
 
 @translate_errors(SOURCE)
@@ -125,9 +133,18 @@ def _shipment_events(
             _scan(status, f"{where}.status", tracking_number=tracking_number, areas=areas,
                   received_at=received_at, language=language)
         ]
-    case = tracking_case(tracking_number, other_tracking=_last_mile_numbers(shipment, where))
+    last_mile, orders, returns = _references(shipment, where)
+    case = tracking_case(
+        tracking_number, order_ids=orders, other_tracking=last_mile, return_ids=returns
+    )
+    details = optional_mapping(shipment.get("details"), f"{where}.details")
+    product = optional_mapping(details.get("product"), f"{where}.details.product")
+    direction = direction_of(
+        text_at(product.get("productName"), f"{where}.details.product.productName")
+    )
     return build_events(
-        "dhl", scans, case=case, received_at=received_at, listed_newest_first=True
+        "dhl", scans, case=case, received_at=received_at, listed_newest_first=True,
+        direction=direction,
     )
 
 
@@ -234,17 +251,26 @@ def _us_style_state(locality: str | None, country: str | None) -> str | None:
     return None
 
 
-def _last_mile_numbers(shipment: Mapping[str, Any], where: str) -> list[str | None]:
-    """`details.references` of type local-tracking-number (an object or a list of them)."""
+def _references(
+    shipment: Mapping[str, Any], where: str
+) -> tuple[list[str | None], list[str], list[str]]:
+    """`details.references` (an object or a list of them): last-mile tracking numbers, and the
+    merchant's order and return numbers (`customer-reference`, return/RMA types)."""
     details = optional_mapping(shipment.get("details"), f"{where}.details")
     references = details.get("references")
     items = references if isinstance(references, list) else [references] if references else []
-    numbers: list[str | None] = []
+    last_mile: list[str | None] = []
+    merchant: list[tuple[str | None, str | None]] = []
     for i, item in enumerate(items):
         entry = mapping_at(item, f"{where}.details.references[{i}]")
-        if text_at(entry.get("type"), f"{where}.details.references[{i}].type") in _LAST_MILE:
-            numbers.append(text_at(entry.get("number"), f"{where}.details.references[{i}].number"))
-    return numbers
+        kind = text_at(entry.get("type"), f"{where}.details.references[{i}].type")
+        number = text_at(entry.get("number"), f"{where}.details.references[{i}].number")
+        if kind in _LAST_MILE:
+            last_mile.append(number)
+        elif kind in _MERCHANT or (kind and reference_kind("", carrier_type=kind) == "return"):
+            merchant.append((number, kind))
+    orders, returns = split_references(merchant)
+    return last_mile, orders, returns
 
 
 CONNECTOR = Connector(
