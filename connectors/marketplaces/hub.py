@@ -4,7 +4,8 @@ A record is one protocol v1 JSON object; every event type of the protocol maps o
 canonical type of the same name. The protocol already speaks the hub's vocabulary (canonical
 reason codes, decimal-string amounts, RFC 3339 times with offsets), so this connector checks it
 strictly and copies it across: `marketplace_reason_code` becomes `raw_reason`, `reason` the text,
-the language is reduced to its BCP 47 primary subtag, and a `return.label_created` carries the
+the language is reduced to its BCP 47 primary subtag (a reason without `language` gets the one
+the hub's offline detector finds in it), and a `return.label_created` carries the
 label as a return `Shipment` in state `info_received`. Nothing is ignored: a record that is not
 a valid protocol v1 object is a skippable record error naming the first invalid field.
 """

@@ -28,8 +28,8 @@ not received: lost_in_transit) and CS (purchase cancelled: changed_mind); `raw_r
 id. Times keep Mercado Libre's stated offset (the API answers in -04:00 whatever the site) as
 `occurred_at_local`; no zone is inferred from the site. `marketplace` is the site id (MLB...) and
 `buyer_country` its country; message text gets the site's language (MLB -> pt, Spanish-speaking
-sites -> es) only when the site is known. Return parcels travel with Mercado Envios, named
-`mercadoenvios` as the carrier.
+sites -> es) when the site is known, else the language the hub's detector finds in it. Return
+parcels travel with Mercado Envios, named `mercadoenvios` as the carrier.
 """
 
 from __future__ import annotations
