@@ -122,7 +122,7 @@ def load_json_object(raw: bytes) -> dict[str, Any]:
     """
     document = load_json(raw)
     if not isinstance(document, dict):
-        raise SkippableRecordError(f"expected a JSON object, got {type(document).__name__}")
+        raise unrecognized(f"expected a JSON object, got {type(document).__name__}")
     return document
 
 
@@ -157,7 +157,50 @@ def capped_text(text: str) -> str:
     return text[:FREE_TEXT_LIMIT] + TRUNCATION_MARK.format(omitted=omitted)
 
 
-def ignored(source: str, what: str) -> list[CanonicalEvent]:
-    """Log that a payload carries nothing the hub uses and return no events."""
+class Ignored(list[CanonicalEvent]):
+    """No events, on purpose: the payload is the source's own, of a kind the hub does not use.
+
+    An empty list, so a caller that only wants events treats it like any other result, that
+    also says why: `kind` names the kind of payload (an event type, a topic, a status; the
+    ingest stage counts ignored payloads per source and kind) and `reason` is the one line
+    logged and shown by `hub normalize`. A payload that is not the source's own at all is no
+    `Ignored` but an `unrecognized` record error: it is dead-lettered, not counted away.
+    """
+
+    __slots__ = ("kind", "reason", "source")
+
+    def __init__(self, source: str, kind: str, reason: str) -> None:
+        super().__init__()
+        self.source = source
+        self.kind = kind
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Ignored({self.source!r}, {self.kind!r}, {self.reason!r})"
+
+
+def ignored(source: str, what: str, *, kind: str) -> Ignored:
+    """Log that a payload carries nothing the hub uses; no events, with the reason why.
+
+    Args:
+        what: the one-line reason ("event type 'customer.created'").
+        kind: the kind of payload it counts under (the event type, topic or status).
+    """
     log.info("%s: ignored %s (not an after-sales event the hub uses)", source, what)
-    return []
+    return Ignored(source, kind, what)
+
+
+def collected(parts: list[list[CanonicalEvent]]) -> list[CanonicalEvent]:
+    """The events of several parts of one payload (items, shipments, claims); when none of
+    them gave events and one was `Ignored`, that one, so the reason is not lost."""
+    events = [event for part in parts for event in part]
+    if events:
+        return events
+    return next((part for part in parts if isinstance(part, Ignored)), events)
+
+
+def unrecognized(what: str) -> SkippableRecordError:
+    """The record error for a body that is not this source's payload at all (another
+    provider's body on this topic, an unrelated document): dead-lettered with the reason
+    "unrecognized payload: <what>"."""
+    return SkippableRecordError(f"unrecognized payload: {what}")

@@ -206,8 +206,11 @@ def normalize(
 ) -> None:
     """Run one connector on one payload, offline; print canonical events as JSON lines.
 
-    Exit 0 on success; 2 with a one-line reason on stderr when the payload is rejected.
+    Exit 0 on success (when no event comes out, stderr says why: the kind of payload the
+    connector ignores and its reason); 2 with a one-line reason on stderr when the payload is
+    rejected (unreadable, or not this source's payload at all).
     """
+    from connectors.boundary import Ignored
     from connectors.registry import CONNECTORS, connector_for
     from schemas.events import CANONICAL_EVENT
 
@@ -230,6 +233,10 @@ def normalize(
         events = connector.parse(body, received_at=datetime.now(UTC), headers=headers)
     except RecordError as exc:
         raise _fail(f"rejected: {exc}", 2) from exc
+    if isinstance(events, Ignored):
+        typer.echo(f"no events: ignored {events.kind!r}: {events.reason}", err=True)
+    elif not events:
+        typer.echo("no events: the payload reports no fact", err=True)
     for event in events:
         typer.echo(CANONICAL_EVENT.dump_json(event).decode())
 

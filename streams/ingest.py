@@ -39,7 +39,7 @@ from streams.delivery import (
     group_consumer,
     partition_offsets,
 )
-from streams.normalize import RawKafkaRecord, dead_letter_for, normalize_record
+from streams.normalize import IgnoredCounts, RawKafkaRecord, dead_letter_for, normalize_record
 from streams.topics import TopicNames
 
 log = logging.getLogger("streams.ingest")
@@ -67,6 +67,7 @@ class Ingested:
     records: list[InboxRecord] = field(default_factory=list)
     links: list[LinkMessage] = field(default_factory=list)
     dead_letter: DeadLetter | None = None
+    ignored: tuple[str, str] | None = None  # (source, kind) of a payload ignored on purpose
 
 
 def ingest_record(record: RawKafkaRecord, *, now: datetime) -> Ingested:
@@ -74,6 +75,8 @@ def ingest_record(record: RawKafkaRecord, *, now: datetime) -> Ingested:
     normalized = normalize_record(record, now=now)
     if normalized.dead_letter is not None:
         return Ingested(dead_letter=normalized.dead_letter)
+    if normalized.ignored is not None:
+        return Ingested(ignored=(record.source, normalized.ignored.kind))
     records: list[InboxRecord] = []
     links: list[LinkMessage] = []
     try:
@@ -115,6 +118,7 @@ class IngestStage:
         self.records = 0
         self.sent = 0
         self.dead_letters = 0
+        self.ignored = IgnoredCounts()
         self.ready = asyncio.Event()
         self.committed = CommittedOffsets()
         self._consumer: AIOKafkaConsumer | None = None
@@ -177,6 +181,8 @@ class IngestStage:
             sends.append(producer.send(inbox, key=link.reference.encode(),
                                        value=link.model_dump_json().encode(),
                                        headers=[(MESSAGE_HEADER, b"link")]))
+        if result.ignored is not None:
+            self.ignored.add(*result.ignored)
         letter = result.dead_letter
         if letter is not None:
             self.dead_letters += 1

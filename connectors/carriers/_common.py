@@ -25,8 +25,9 @@ about its place in the history, so the carrier's own sequence is kept instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Literal
@@ -62,6 +63,7 @@ _COUNTRIES: frozenset[str] = frozenset(
     if len(code) == 2 and code.isalpha() and code not in {"EU", "EZ", "UN", "QO", "ZZ"}
 )
 _MAX_OFFSET = timedelta(hours=14)
+_COLON_CLOCK = re.compile(r"\d{1,2}:\d{2}:\d{2}")
 
 
 # --- JSON access -----------------------------------------------------------------------------
@@ -197,11 +199,17 @@ def utc_and_wall_time(wall: datetime, utc_wall: datetime, *, place: Place | None
 def compact_wall_time(date: Any, time: Any, *, where_date: str, where_time: str) -> datetime:
     """UPS-style `YYYYMMDD` + `HHMMSS` (a dropped leading zero, "74700", is restored).
 
+    The UPS Track API also writes times as `HH:MM:SS` (`gmtTime`, `time` in some responses):
+    that form is read as the same clock, so both give the same scan and the same event id.
+
     Raises:
         SkippableRecordError: missing, non-numeric or impossible date or time, naming the field.
     """
     day = required_text(date, where_date)
     clock = text_at(time, where_time) or "000000"
+    if _COLON_CLOCK.fullmatch(clock):
+        hours, minutes, seconds = clock.split(":")
+        clock = f"{hours.zfill(2)}{minutes}{seconds}"
     if len(clock) == 5:
         clock = clock.zfill(6)
     if len(day) != 8 or not day.isdigit():
@@ -257,16 +265,20 @@ def tracking_case(
     *,
     order_ids: Iterable[str | None] = (),
     other_tracking: Iterable[str | None] = (),
+    return_ids: Iterable[str | None] = (),
 ) -> Case:
     """The case of one tracking number, led by the merchant's order ids when the payload has them.
 
     Args:
         other_tracking: further numbers of the same parcel (a last-mile carrier's number).
+        return_ids: the merchant's return (RMA) numbers the carrier keeps for the parcel.
     """
     orders = list(dict.fromkeys(order for order in order_ids if order))
     numbers = list(dict.fromkeys([tracking_number, *(n for n in other_tracking if n)]))
+    returns = list(dict.fromkeys(number for number in return_ids if number))
     references = (
         *(Reference(kind="order", value=order) for order in orders),
+        *(Reference(kind="return", value=number) for number in returns),
         *(Reference(kind="tracking", value=number) for number in numbers),
     )
     return Case(references=references, order_id=orders[0] if orders else None)
@@ -319,6 +331,7 @@ def build_events(
     received_at: datetime,
     current: Scan | None = None,
     listed_newest_first: bool = False,
+    direction: Direction | None = None,
 ) -> list[CanonicalEvent]:
     """Canonical events of one parcel's scans, oldest first.
 
@@ -326,7 +339,13 @@ def build_events(
         current: the carrier's shipment-level status (AfterShip tag, EasyPost tracker status);
             emitted last, only when it says something the latest scan does not.
         listed_newest_first: the carrier lists scans newest first (see `chronological`).
+        direction: the tracking's direction when the payload states it for the whole parcel
+            (a tracking marked as a return, `connectors.carriers._returns`); a scan's own wins.
     """
+    if direction is not None:
+        scans = [scan if scan.direction else replace(scan, direction=direction) for scan in scans]
+        if current is not None and current.direction is None:
+            current = replace(current, direction=direction)
     ordered = chronological(scans, listed_newest_first=listed_newest_first)
     if current is not None and (not ordered or _says_more(current, ordered[-1])):
         ordered.append(current)

@@ -154,7 +154,7 @@ _AVAILABLE_FOR_PICKUP = re.compile(
 )
 _OUT_FOR_DELIVERY = re.compile(
     r"\bout for delivery\b|\bloaded onto the delivery vehicle\b|\bon (the )?delivery vehicle\b"
-    r"|\bwith delivery courier\b"
+    r"|\bwith delivery courier\b|\bout with courier\b"
     r"|in zustellung|zustellfahrzeug|派送中|派件中|正在派送",
     re.IGNORECASE,
 )

@@ -17,18 +17,22 @@ The tracking's own `tag`/`subtag` is emitted last, at the tracking's `updated_at
 differs from the latest checkpoint's: AfterShip or the merchant can mark a tracking
 Exception_013 "Shipment lost" although its last checkpoint says Delivered, and that verdict must
 reach the case. `order_id` (and `order_number`) on the tracking name the merchant's order: the
-case key is then `order:<order_id>`, with the tracking number as a reference too. The tracking's
-`language` field is the customer's, not the checkpoint messages', so no language is set.
+case key is then `order:<order_id>`, with the tracking number as a reference too (an RMA-shaped
+number is a `return` reference, `connectors.carriers._returns`). A tracking the merchant marked
+as a return only in words (`title` "Retoure #2207", `note`, `shipment_type`) gives every event
+`direction="return"`. The tracking's `language` field is the customer's, not the checkpoint
+messages', so no language is set.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json_object, translate_errors
+from connectors.boundary import ignored, load_json_object, translate_errors, unrecognized
 from connectors.carriers._common import (
     Scan,
     build_events,
@@ -43,6 +47,7 @@ from connectors.carriers._common import (
     tracking_case,
 )
 from connectors.carriers._customs import recognize_customs
+from connectors.carriers._returns import direction_of, split_references
 from connectors.carriers._status import (
     AFTERSHIP_CUSTOMS_SUBTAGS,
     AFTERSHIP_REASONS,
@@ -50,11 +55,12 @@ from connectors.carriers._status import (
     with_customs,
 )
 from connectors.carriers._zones import Place
-from hub.errors import SkippableRecordError
 from schemas.events import CanonicalEvent
 
 SOURCE = "aftership"
 _TRACKING_EVENTS = frozenset({"tracking_update"})
+_WEBHOOK_EVENT = re.compile(r"[a-z][a-z_]*")
+"""AfterShip names its webhook events in snake case (tracking_update, edd_revise...)."""
 
 
 @translate_errors(SOURCE)
@@ -76,16 +82,18 @@ def parse(
         SkippableRecordError: no tracking object, or an unreadable field (named).
     """
     document = load_json_object(raw)
-    if "event" in document:
-        event = text_at(document.get("event"), "event")
+    event, msg = document.get("event"), document.get("msg")
+    if isinstance(event, str) and _WEBHOOK_EVENT.fullmatch(event) and "msg" in document:
         if event not in _TRACKING_EVENTS:
-            return ignored(SOURCE, f"webhook event {event!r}")
-        return _tracking_events(mapping_at(document.get("msg"), "msg"), "msg", received_at)
-    if "data" in document:
-        data = mapping_at(document.get("data"), "data")
-        tracking = mapping_at(data.get("tracking"), "data.tracking")
-        return _tracking_events(tracking, "data.tracking", received_at)
-    raise SkippableRecordError("missing field 'event' (not an AfterShip tracking webhook)")
+            return ignored(SOURCE, f"webhook event {event!r}", kind=event)
+        return _tracking_events(mapping_at(msg, "msg"), "msg", received_at)
+    data = document.get("data")
+    if isinstance(data, Mapping) and isinstance(data.get("tracking"), Mapping):
+        return _tracking_events(data["tracking"], "data.tracking", received_at)
+    raise unrecognized(
+        "missing field 'event' (not an AfterShip tracking webhook {event, msg} nor a"
+        " {data: {tracking}} response)"
+    )
 
 
 def _tracking_events(
@@ -99,16 +107,19 @@ def _tracking_events(
                          received_at=received_at)
         for i, checkpoint in enumerate(list_at(tracking.get("checkpoints"), f"{where}.checkpoints"))
     ]
-    case = tracking_case(
-        number,
-        order_ids=[
-            text_at(tracking.get("order_id"), f"{where}.order_id"),
-            text_at(tracking.get("order_number"), f"{where}.order_number"),
-        ],
+    orders, returns = split_references(
+        (text_at(tracking.get(field), f"{where}.{field}"), None)
+        for field in ("order_id", "order_number")
     )
+    case = tracking_case(number, order_ids=orders, return_ids=returns)
+    direction = direction_of(*(
+        text_at(tracking.get(field), f"{where}.{field}")
+        for field in ("shipment_type", "title", "note")
+    ))
     return build_events(
         "aftership", scans, case=case, received_at=received_at,
         current=_current(tracking, where, number=number, slug=slug, received_at=received_at),
+        direction=direction,
     )
 
 

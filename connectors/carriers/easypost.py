@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json_object, translate_errors
+from connectors.boundary import ignored, load_json_object, translate_errors, unrecognized
 from connectors.carriers._common import (
     Scan,
     build_events,
@@ -72,14 +72,14 @@ def parse(
     if kind == "Event":
         description = text_at(document.get("description"), "description")
         if description not in _TRACKER_EVENTS:
-            return ignored(SOURCE, f"Event {description!r}")
+            return ignored(SOURCE, f"Event {description!r}", kind=str(description))
         tracker = mapping_at(document.get("result"), "result")
         if tracker.get("object") not in (None, "Tracker"):
             raise SkippableRecordError(f"result: expected a Tracker, got {tracker.get('object')!r}")
         return _tracker_events(tracker, "result", received_at)
     if kind == "Tracker":
         return _tracker_events(document, "", received_at)
-    raise SkippableRecordError(f"object: expected 'Event' or 'Tracker', got {kind!r}")
+    raise unrecognized(f"object: expected 'Event' or 'Tracker', got {kind!r}")
 
 
 def _tracker_events(

@@ -20,7 +20,10 @@ verdict no time, so it takes the receive time (`time_source="received"`).
 
 Times: `time_iso` carries the scan's local offset (+08:00 in China, -07:00 in California, so
 one payload mixes offsets) and is used as stated; a `time_iso` without offset is paired with
-`time_utc`; a lone `time_utc` is the UTC instant. `data.carrier` and `provider.key` are 17TRACK's
+`time_utc`; a lone `time_utc` is the UTC instant. `data.tag`, the merchant's own tag of the
+number, keeps its numbers as `order` (or RMA-shaped `return`) references, and a tag that says
+"退货", "return", "返品"... marks the parcel as a return: `direction="return"` on every event.
+`data.carrier` and `provider.key` are 17TRACK's
 numeric carrier codes (`CARRIERS`). Descriptions are kept in their original language; 17TRACK's
 payload does not state that language (`description_translation.lang` names a translation's
 language, not the original's), so no `language` is set.
@@ -28,12 +31,13 @@ language, not the original's), so no `language` is set.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json_object, translate_errors
+from connectors.boundary import ignored, load_json_object, translate_errors, unrecognized
 from connectors.carriers._common import (
     Scan,
     ScanTime,
@@ -51,6 +55,7 @@ from connectors.carriers._common import (
     utc_and_wall_time,
 )
 from connectors.carriers._customs import recognize_customs
+from connectors.carriers._returns import direction_of, identifiers_in, split_references
 from connectors.carriers._status import (
     TRACK17_CUSTOMS_SUB_STATUSES,
     TRACK17_REASONS,
@@ -63,6 +68,8 @@ from schemas.events import CanonicalEvent
 
 SOURCE = "17track"
 _UPDATED = "TRACKING_UPDATED"
+_PUSH_EVENT = re.compile(r"[A-Z][A-Z_]*")
+"""17TRACK names its push events in upper snake case (TRACKING_UPDATED, TRACKING_STOPPED)."""
 
 CARRIERS: dict[int, str] = {
     3011: "china-post",
@@ -96,10 +103,12 @@ def parse(
         SkippableRecordError: no `event`/`data`, or an unreadable field (named).
     """
     document = load_json_object(raw)
-    event = required_text(document.get("event"), "event")
-    if event != _UPDATED:
-        return ignored(SOURCE, f"push event {event!r}")
+    event = document.get("event")
+    if not isinstance(event, str) or not _PUSH_EVENT.fullmatch(event):
+        raise unrecognized(f"missing field 'event' (not a 17TRACK push), got {event!r}")
     data = mapping_at(document.get("data"), "data")
+    if event != _UPDATED:
+        return ignored(SOURCE, f"push event {event!r}", kind=event)
     number = required_text(data.get("number"), "data.number")
     default_carrier = _carrier_name(data.get("carrier"), "data.carrier")
     info = optional_mapping(data.get("track_info"), "data.track_info")
@@ -121,9 +130,12 @@ def parse(
                       number=number, carrier=carrier, received_at=received_at)
             )
     current = _current(info, number=number, carrier=default_carrier, received_at=received_at)
+    tag = text_at(data.get("tag"), "data.tag")
+    orders, returns = split_references((token, None) for token in identifiers_in(tag))
+    case = tracking_case(number, order_ids=orders, return_ids=returns)
     return build_events(
-        "17track", scans, case=tracking_case(number), received_at=received_at, current=current,
-        listed_newest_first=True,
+        "17track", scans, case=case, received_at=received_at, current=current,
+        listed_newest_first=True, direction=direction_of(tag),
     )
 
 

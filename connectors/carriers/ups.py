@@ -24,7 +24,10 @@ for delivery; the description refines what the type hides (returned to sender, d
 Access Point = available for pickup); code SR and customs wording add a `customs.update`. The raw
 code is kept as "type/code". Identity is the tracking number, local date and time, type and code:
 the same scan from the Track API and from Track Alert gets the same event id (UPS's own advice
-for de-duplicating Track Alert). UPS states no language for its descriptions (they follow the
+for de-duplicating Track Alert). A package's `referenceNumber` entries (the shipper's reference
+1/2: order or PO numbers, RMA numbers) are kept as `order` / `return` references, and a service
+described as a return gives `direction="return"` (`connectors.carriers._returns`).
+UPS states no language for its descriptions (they follow the
 request's locale), so none is set. Authentication (bearer token / credential) is the receiver's.
 """
 
@@ -36,7 +39,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json_object, translate_errors
+from connectors.boundary import ignored, load_json_object, translate_errors, unrecognized
 from connectors.carriers._common import (
     Scan,
     ScanTime,
@@ -54,9 +57,9 @@ from connectors.carriers._common import (
     wall_scan_time,
 )
 from connectors.carriers._customs import recognize_customs
+from connectors.carriers._returns import direction_of, split_references
 from connectors.carriers._status import UPS_CUSTOMS_CODES, ups_status, with_customs
 from connectors.carriers._zones import Place, resolve_zone
-from hub.errors import SkippableRecordError
 from schemas.events import CanonicalEvent
 
 SOURCE = "ups"
@@ -85,7 +88,7 @@ def parse(
         return _track_response(document, received_at)
     if "trackingNumber" in document:
         return _track_alert(document, received_at)
-    raise SkippableRecordError(
+    raise unrecognized(
         "neither a Track API response (trackResponse) nor a Track Alert event (trackingNumber)"
     )
 
@@ -104,7 +107,8 @@ def _track_response(document: Mapping[str, Any], received_at: datetime) -> list[
                 mapping_at(package, f"{where}.package[{p}]"), f"{where}.package[{p}]",
                 inquiry=inquiry, received_at=received_at,
             )
-    return events if packages else ignored(SOURCE, "Track API response without packages")
+    return events if packages else ignored(SOURCE, "Track API response without packages",
+                                            kind="track response without packages")
 
 
 def _package_events(
@@ -145,9 +149,20 @@ def _package_events(
                 city=text_at(address.get("city"), f"{at}.location.address.city"),
             )
         )
-    case = tracking_case(number, other_tracking=[inquiry])
+    orders, returns = split_references(
+        (text_at(entry.get("number"), f"{where}.referenceNumber[{i}].number"),
+         text_at(entry.get("type"), f"{where}.referenceNumber[{i}].type"))
+        for i, entry in enumerate(
+            mapping_at(item, f"{where}.referenceNumber[{i}]")
+            for i, item in enumerate(list_at(package.get("referenceNumber"),
+                                             f"{where}.referenceNumber"))
+        )
+    )
+    service = optional_mapping(package.get("service"), f"{where}.service")
+    case = tracking_case(number, order_ids=orders, other_tracking=[inquiry], return_ids=returns)
     return build_events(
-        "ups", scans, case=case, received_at=received_at, listed_newest_first=True
+        "ups", scans, case=case, received_at=received_at, listed_newest_first=True,
+        direction=direction_of(text_at(service.get("description"), f"{where}.service.description")),
     )
 
 

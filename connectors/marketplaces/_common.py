@@ -5,6 +5,14 @@ connector contract live in one place: the case key is the strongest reference (o
 payment > dispute > tracking > refund), a missing provider time falls back to `received_at` with
 `time_source="received"`, and the local wall time with its offset is kept when the provider
 stated one.
+
+Language. Free text (a buyer's reason, a return note, a message) keeps the language the provider
+declares for it, reduced to its BCP 47 primary subtag. Text without a declared language is given
+the language the hub's offline detector finds in it (`translations.language.detect_language`,
+lingua restricted to the served languages), or none when the detector is unsure (short or mixed
+text). The detector reads the masked text (`translations.privacy.masked`), so its memo holds no
+personal data the masking removes, and both are memoized: a redelivered or repeated text costs
+a dictionary lookup.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ from schemas.events import (
     make_event_id,
 )
 from schemas.timestamps import SourceTime, parse_iso
+from translations.language import detect_language
+from translations.privacy import masked
 
 # Shared with the other connector kinds; the short names are this package's vocabulary.
 refs = references
@@ -120,6 +130,20 @@ def primary_language(tag: str | None) -> str | None:
     return tag.split("-", 1)[0].lower()
 
 
+def text_language(text: str | None, declared: str | None = None) -> str | None:
+    """The BCP 47 primary subtag of free text: the declared one when there is one, else the one
+    the offline detector finds (None when unsure or when there is no text)."""
+    if declared:
+        return primary_language(declared)
+    if not text or not text.strip():
+        return None
+    return detect_language(masked(text[:DETECTED_CHARS]))
+
+
+DETECTED_CHARS = 1_000
+"""Characters of a text the detector reads: a reason or a note shows its language long before
+that, and the cost of a detection grows with the text."""
+
 _FREE_TEXT_FIELDS = ("text", "raw_reason")
 
 
@@ -137,11 +161,13 @@ def marketplace_event(
 
     `identity` is the provider's own identity of the fact (object id, state...); `when` is the
     provider's time of the fact, or None when the provider gives none. Free text (`text`,
-    `raw_reason`) is capped (`connectors.boundary.capped_text`).
+    `raw_reason`) is capped (`connectors.boundary.capped_text`); the text's `language` is the
+    declared one, else the detected one (`text_language`), and none without text.
     """
     for free in _FREE_TEXT_FIELDS:
         if fields.get(free) is not None:
             fields[free] = capped_text(fields[free])
+    fields["language"] = text_language(fields.get("text"), fields.get("language"))
     if when is None:
         timing: dict[str, Any] = {"occurred_at": received_at, "time_source": "received"}
     else:

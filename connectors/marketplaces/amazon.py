@@ -39,7 +39,14 @@ from datetime import datetime
 from typing import Any, Final
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json_object, require, translate_errors
+from connectors.boundary import (
+    collected,
+    ignored,
+    load_json_object,
+    require,
+    translate_errors,
+    unrecognized,
+)
 from connectors.marketplaces._common import (
     first_time,
     id_text,
@@ -49,7 +56,6 @@ from connectors.marketplaces._common import (
     refs,
     text_or_none,
 )
-from hub.errors import SkippableRecordError
 from schemas.events import CanonicalEvent, EventType, ReasonCode, Shipment, ShipmentStatus
 
 SOURCE: Final = "amazon"
@@ -107,6 +113,9 @@ _RETURN_LIFECYCLE: dict[str, EventType] = {
     "PROCESSED": "return.closed",
     "CANCELLED": "return.closed",
 }
+_RETURNS_PAGE_KEYS = frozenset({"returns", "nextToken", "pagination"})
+"""A listReturns page: its returns and the token of the next page, nothing else (a Shopify
+order also has a `returns` list)."""
 _MARKETPLACE_NAME = re.compile(r"^AMAZON_([A-Z]{2})\W*$")
 
 
@@ -130,10 +139,10 @@ def parse(
     Raises:
         SkippableRecordError: unreadable body or envelope, or missing required fields.
     """
-    events: list[CanonicalEvent] = []
-    for document in _unwrap(load_json_object(raw)):
-        events.extend(_parse_document(_lower_first(document), received_at=received_at))
-    return events
+    return collected([
+        _parse_document(_lower_first(document), received_at=received_at)
+        for document in _unwrap(load_json_object(raw))
+    ])
 
 
 def _unwrap(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -169,15 +178,16 @@ def _parse_document(doc: Mapping[str, Any], *, received_at: datetime) -> list[Ca
     if notification_type is not None:
         if notification_type == "ORDER_CHANGE":
             return _order_change(doc, received_at=received_at)
-        return ignored(SOURCE, f"notification {notification_type}")
-    if "returns" in doc:
-        events: list[CanonicalEvent] = []
-        for item in list_or_empty(doc["returns"], "returns"):
-            events.extend(_return_item(mapping_or_empty(item, "returns[]"), received_at))
-        return events
+        return ignored(SOURCE, f"notification {notification_type}",
+                       kind=str(notification_type))
+    if "returns" in doc and doc.keys() <= _RETURNS_PAGE_KEYS:
+        return collected([
+            _return_item(mapping_or_empty(item, "returns[]"), received_at)
+            for item in list_or_empty(doc["returns"], "returns")
+        ])
     if "returnShippingInfo" in doc or "returnMetadata" in doc:
         return _return_item(doc, received_at)
-    raise SkippableRecordError(
+    raise unrecognized(
         "neither an SP-API notification (NotificationType), an SQS/EventBridge envelope "
         "nor an External Fulfillment return item"
     )
@@ -207,7 +217,8 @@ def _order_change(doc: Mapping[str, Any], *, received_at: datetime) -> list[Cano
     elif change_type == "BuyerRequestedChange" and "cancel" in (change_reason or "").lower():
         raw_reason = change_reason
     else:
-        return ignored(SOURCE, f"ORDER_CHANGE {change_type} to {status} ({change_reason})")
+        return ignored(SOURCE, f"ORDER_CHANGE {change_type} to {status} ({change_reason})",
+                       kind=f"ORDER_CHANGE {change_type}")
     when = first_time(
         (trigger.get("timeOfOrderChange"), "OrderChangeTrigger.TimeOfOrderChange"),
         (doc.get("eventTime"), "EventTime"),
@@ -252,7 +263,8 @@ def _return_item(item: Mapping[str, Any], received_at: datetime) -> list[Canonic
     event_type = _RETURN_LIFECYCLE.get(status)
     shipment_status = _RETURN_SHIPMENT_STATUS.get(status)
     if event_type is None and (shipment_status is None or reverse_tracking is None):
-        return ignored(SOURCE, f"return {return_id} in status {status}")
+        return ignored(SOURCE, f"return {return_id} in status {status}",
+                       kind=f"return status {status}")
     shipment = None
     if reverse_tracking is not None and (shipment_status or event_type == "return.label_created"):
         shipment = Shipment(

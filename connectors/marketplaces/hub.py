@@ -4,7 +4,8 @@ A record is one protocol v1 JSON object; every event type of the protocol maps o
 canonical type of the same name. The protocol already speaks the hub's vocabulary (canonical
 reason codes, decimal-string amounts, RFC 3339 times with offsets), so this connector checks it
 strictly and copies it across: `marketplace_reason_code` becomes `raw_reason`, `reason` the text,
-the language is reduced to its BCP 47 primary subtag, and a `return.label_created` carries the
+the language is reduced to its BCP 47 primary subtag (a reason without `language` gets the one
+the hub's offline detector finds in it), and a `return.label_created` carries the
 label as a return `Shipment` in state `info_received`. Nothing is ignored: a record that is not
 a valid protocol v1 object is a skippable record error naming the first invalid field.
 """
@@ -13,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Final
+from typing import Final, get_args
 
 from connectors.base import Connector
-from connectors.boundary import translate_errors
+from connectors.boundary import load_json, translate_errors, unrecognized
 from connectors.marketplaces._common import marketplace_event, primary_language, refs
 from schemas.events import CanonicalEvent, Shipment
 from schemas.hub_protocol import (
@@ -29,6 +30,12 @@ from schemas.hub_protocol import (
 from schemas.timestamps import parse_iso
 
 SOURCE: Final = "hub"
+PROTOCOL_EVENT_TYPES: Final = frozenset(
+    literal
+    for member in get_args(get_args(HubEvent)[0])
+    for literal in get_args(member.model_fields["event_type"].annotation)
+)
+"""Every `event_type` of the protocol: a body naming none of them is not a protocol record."""
 
 
 @translate_errors(SOURCE)
@@ -51,6 +58,12 @@ def parse(
     Raises:
         SkippableRecordError: not JSON, or not a valid protocol v1 object.
     """
+    document = load_json(raw)
+    event_type = document.get("event_type") if isinstance(document, dict) else None
+    if isinstance(document, dict) and event_type not in PROTOCOL_EVENT_TYPES:
+        raise unrecognized(
+            f"event_type: expected a hub protocol v1 event type, got {event_type!r}"
+        )
     message = HUB_PROTOCOL_ADAPTER.validate_json(raw)
     return [_to_canonical(message, received_at=received_at)]
 

@@ -28,8 +28,8 @@ not received: lost_in_transit) and CS (purchase cancelled: changed_mind); `raw_r
 id. Times keep Mercado Libre's stated offset (the API answers in -04:00 whatever the site) as
 `occurred_at_local`; no zone is inferred from the site. `marketplace` is the site id (MLB...) and
 `buyer_country` its country; message text gets the site's language (MLB -> pt, Spanish-speaking
-sites -> es) only when the site is known. Return parcels travel with Mercado Envios, named
-`mercadoenvios` as the carrier.
+sites -> es) when the site is known, else the language the hub's detector finds in it. Return
+parcels travel with Mercado Envios, named `mercadoenvios` as the carrier.
 """
 
 from __future__ import annotations
@@ -40,7 +40,14 @@ from datetime import datetime
 from typing import Any, Final
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json, require, translate_errors
+from connectors.boundary import (
+    collected,
+    ignored,
+    load_json,
+    require,
+    translate_errors,
+    unrecognized,
+)
 from connectors.marketplaces._common import (
     field_time,
     first_time,
@@ -120,19 +127,20 @@ def parse(
         return _messages(document, lowered, received_at)
     if not isinstance(document, Mapping):
         kind = type(document).__name__
-        raise SkippableRecordError(f"expected a JSON object or array, got {kind}")
+        raise unrecognized(f"expected a JSON object or array, got {kind}")
     if isinstance(document.get("resource"), str) and "topic" in document:
-        return ignored(SOURCE, f"notification hint for {document['resource']}")
+        return ignored(SOURCE, f"notification hint for {document['resource']}",
+                       kind="notification hint")
     if "paging" in document and "data" in document:
-        events: list[CanonicalEvent] = []
-        for claim in list_or_empty(document["data"], "data"):
-            events.extend(_claim(mapping_or_empty(claim, "data[]"), received_at))
-        return events
+        return collected([
+            _claim(mapping_or_empty(claim, "data[]"), received_at)
+            for claim in list_or_empty(document["data"], "data")
+        ])
     if "claim_id" in document and ("shipments" in document or "status_money" in document):
         return _return(document, received_at)
     if "reason_id" in document or "players" in document or "stage" in document:
         return _claim(document, received_at)
-    raise SkippableRecordError("not a Mercado Libre claim, claim return or claim messages body")
+    raise unrecognized("not a Mercado Libre claim, claim return or claim messages body")
 
 
 def reason_code(reason_id: str | None) -> ReasonCode | None:
@@ -161,7 +169,8 @@ def _claim(claim: Mapping[str, Any], received_at: datetime) -> list[CanonicalEve
     claim_type = str(claim.get("type") or "").lower()
     stage = str(claim.get("stage") or "").lower()
     if claim_type in _IGNORED_CLAIM_TYPES:
-        return ignored(SOURCE, f"claim {claim_id} of type {claim_type}")
+        return ignored(SOURCE, f"claim {claim_id} of type {claim_type}",
+                       kind=f"claim type {claim_type}")
     resource = str(claim.get("resource") or claim.get("resource_type") or "").lower()
     resource_id = id_text(claim.get("resource_id"))
     order_id = resource_id if resource in {"order", "purchase"} else None
@@ -230,7 +239,8 @@ def _return(document: Mapping[str, Any], received_at: datetime) -> list[Canonica
     ]
     leg = _return_shipment(legs)
     if event_type is None or (event_type == "shipment.update" and leg is None):
-        return ignored(SOURCE, f"return {return_id} in status {status}")
+        return ignored(SOURCE, f"return {return_id} in status {status}",
+                       kind=f"return status {status}")
     orders = [
         mapping_or_empty(order, "orders[]")
         for order in list_or_empty(document.get("orders"), "orders")
@@ -317,7 +327,8 @@ def _messages(
             )
         )
     if not events:
-        return ignored(SOURCE, f"claim {claim_id} messages without buyer or mediator text")
+        return ignored(SOURCE, f"claim {claim_id} messages without buyer or mediator text",
+                       kind="claim messages from the seller only")
     return events
 
 

@@ -36,7 +36,13 @@ from decimal import Decimal
 from typing import Any, Final
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json_object, require, translate_errors
+from connectors.boundary import (
+    ignored,
+    load_json_object,
+    require,
+    translate_errors,
+    unrecognized,
+)
 from connectors.marketplaces._common import (
     field_time,
     id_text,
@@ -120,7 +126,7 @@ def parse(
     topic = lowered.get("x-shopify-topic") or _infer_topic(body)
     handler = _HANDLERS.get(topic.strip().lower())
     if handler is None:
-        return ignored(SOURCE, f"topic {topic}")
+        return ignored(SOURCE, f"topic {topic}", kind=topic.strip().lower())
     context = _Context(
         received_at=received_at,
         triggered_at=provider_time(lowered.get("x-shopify-triggered-at"), "x-shopify-triggered-at"),
@@ -139,7 +145,7 @@ def _infer_topic(body: Mapping[str, Any]) -> str:
         topic = _RETURN_TOPIC_BY_STATUS.get(status.lower())
         if topic is not None:
             return topic
-    raise SkippableRecordError(
+    raise unrecognized(
         "missing x-shopify-topic header and the body does not tell its topic "
         "(an order or an open return fits several topics)"
     )
@@ -256,7 +262,8 @@ def _refund(body: Mapping[str, Any], context: _Context) -> list[CanonicalEvent]:
     refunds = [move for move in moves if str(move.get("kind", "")).lower() == "refund"]
     outcome = _refund_outcome(refunds)
     if outcome is None:
-        return ignored(SOURCE, f"refund {refund_id} without a refund transaction")
+        return ignored(SOURCE, f"refund {refund_id} without a refund transaction",
+                       kind="refund without a refund transaction")
     event_type, statuses = outcome
     counted = [move for move in refunds if str(move.get("status", "")).lower() in statuses]
     return [

@@ -43,7 +43,13 @@ from datetime import datetime
 from typing import Any, Final
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json_object, translate_errors
+from connectors.boundary import (
+    collected,
+    ignored,
+    load_json_object,
+    translate_errors,
+    unrecognized,
+)
 from connectors.payments._common import (
     free_text,
     iso_time,
@@ -118,17 +124,14 @@ def parse(
         SkippableRecordError: the body or one of its items is not readable.
     """
     body = load_json_object(raw)
-    events: list[CanonicalEvent] = []
-    for item in _items(body):
-        events += _item_events(item, received_at=received_at)
-    return events
+    return collected([_item_events(item, received_at=received_at) for item in _items(body)])
 
 
 def _items(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if "notificationItems" not in body:
         if "eventCode" in body:
             return [body]
-        raise SkippableRecordError("missing field 'notificationItems'")
+        raise unrecognized("missing field 'notificationItems' (not an Adyen notification)")
     items: list[Mapping[str, Any]] = []
     for position, wrapper in enumerate(optional_list(body, "notificationItems")):
         item = wrapper.get("NotificationRequestItem") if isinstance(wrapper, Mapping) else None
@@ -148,7 +151,8 @@ def _item_events(item: Mapping[str, Any], *, received_at: datetime) -> list[Cano
     if code == "CANCEL_OR_REFUND":
         action = (text_at(additional, "modification.action") or "").lower()
         if action != "refund":
-            return ignored(SOURCE, f"CANCEL_OR_REFUND {psp} with action {action or 'unknown'!r}")
+            return ignored(SOURCE, f"CANCEL_OR_REFUND {psp} with action {action or 'unknown'!r}",
+                           kind=f"CANCEL_OR_REFUND {action or 'unknown'}")
         code = "REFUND"
     if code in ("REFUND", "REFUND_FAILED", "REFUNDED_REVERSED"):
         return [_refund_event(item, code, psp, success, received_at=received_at)]
@@ -156,7 +160,7 @@ def _item_events(item: Mapping[str, Any], *, received_at: datetime) -> list[Cano
         return [_dispute_event(item, code, psp, additional, received_at=received_at)]
     if code == "CAPTURE" and success:
         return [_capture_event(item, psp, received_at=received_at)]
-    return ignored(SOURCE, f"{code} success={success} for {psp}")
+    return ignored(SOURCE, f"{code} success={success} for {psp}", kind=code)
 
 
 def _refund_event(

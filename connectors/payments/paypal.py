@@ -29,13 +29,20 @@ disputes `invoice_number` / `custom`) as order.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json_object, require, translate_errors
+from connectors.boundary import (
+    ignored,
+    load_json_object,
+    require,
+    translate_errors,
+    unrecognized,
+)
 from connectors.payments._common import (
     free_text,
     iso_time,
@@ -73,6 +80,8 @@ _DISPUTE_REASONS: dict[str, ReasonCode] = {
     "UNAUTHORIZED": "fraud",
 }
 _REVERSED = "PAYMENT.CAPTURE.REVERSED"
+_EVENT_TYPE = re.compile(r"[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)+")
+"""PayPal event types are upper-case dotted names (PAYMENT.CAPTURE.REFUNDED)."""
 
 
 @translate_errors(SOURCE)
@@ -96,7 +105,11 @@ def parse(
         SkippableRecordError: the body is not a readable PayPal webhook event.
     """
     envelope = load_json_object(raw)
-    event_type = require_text(envelope, "event_type")
+    event_type = envelope.get("event_type")
+    if not isinstance(event_type, str) or not _EVENT_TYPE.fullmatch(event_type):
+        raise unrecognized(f"missing field 'event_type' (not a PayPal webhook), got {event_type!r}")
+    if not isinstance(envelope.get("resource"), Mapping):
+        raise unrecognized(f"PayPal webhook {event_type} without a resource object")
     if event_type in ("PAYMENT.CAPTURE.REFUNDED", _REVERSED):
         resource = require_object(envelope, "resource")
         return [_refund_event(envelope, resource, event_type, received_at=received_at)]
@@ -106,7 +119,7 @@ def parse(
     if event_type in _DISPUTE_TYPES:
         resource = require_object(envelope, "resource")
         return [_dispute_event(envelope, resource, event_type, received_at=received_at)]
-    return ignored(SOURCE, f"event type {event_type!r}")
+    return ignored(SOURCE, f"event type {event_type!r}", kind=event_type)
 
 
 def _refund_event(

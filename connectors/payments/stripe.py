@@ -7,8 +7,23 @@ Mapped:
 - `charge.refunded` (a Charge): one event per refund listed inline in `charge.refunds.data`,
   by the same status rule. The event id comes from the refund id and its status, never from
   the webhook event id, so the refund reported again by `refund.updated` is the same event.
-  Since API version 2022-11-15 the charge no longer embeds its refunds; such a charge.refunded
-  yields nothing and the refund.* events carry the refunds.
+  Since API version 2022-11-15 the charge no longer embeds its refunds: the refund is then the
+  increase of `amount_refunded` over `data.previous_attributes.amount_refunded`, one
+  refund.succeeded of that amount at the event's `created`.
+
+  What is provable of such a derived refund, and what is not. Provable: the charge, the amount
+  the charge's refunded total grew by in this delivery, and the new total. The total only
+  grows, so (charge, new total) names this increase exactly: its `refund_id` is
+  `derived_refund_id(charge, new total)` ("ch_...:amount_refunded:4000"), the same for every
+  redelivery. Not provable: which `re_` refund it is. One increase may be one refund or
+  several created between two deliveries; Stripe counts a refund in `amount_refunded` when it
+  is created, so a card refund that later fails (refund.failed) was counted here too; and two
+  refunds of equal amount on one charge cannot be told apart by amount. So the derived id
+  never claims a `re_` id: `possibly_same_refund` tells the case fold that a derived refund and
+  a refund.* event of the same charge, currency and amount are possibly the same money, to be
+  counted once. When the charge does embed its refunds, their `re_` ids are used and nothing
+  is guessed. Without `previous_attributes.amount_refunded` the amount of this delivery is
+  unknown and the event is ignored with that reason.
 - `charge.dispute.created` -> dispute.opened, `charge.dispute.updated` -> dispute.updated,
   `charge.dispute.closed` -> dispute.closed with the outcome (`won`, `lost`, `warning_closed`,
   `prevented`) as `text`. Dispute reasons: fraudulent, unrecognized, debit_not_authorized ->
@@ -32,12 +47,13 @@ seconds, so no local time or zone is known. References: the charge (`ch_`) and p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from connectors.base import Connector
-from connectors.boundary import ignored, load_json_object, translate_errors
+from connectors.boundary import ignored, load_json_object, translate_errors, unrecognized
 from connectors.payments._common import (
     epoch_time,
     optional_list,
@@ -87,6 +103,9 @@ _REFUND_EVENTS = frozenset(
 )
 _CAPTURE_EVENTS = frozenset({"charge.succeeded", "charge.captured", "payment_intent.succeeded"})
 _ORDER_KEYS = ("order_id", "order_number")
+_DERIVED_MARK = ":amount_refunded:"
+_EVENT_TYPE = re.compile(r"[a-z][a-z_]*(\.[a-z_]+)+")
+"""Stripe event types are lower-case dotted names (charge.refunded)."""
 
 
 @translate_errors(SOURCE)
@@ -110,6 +129,9 @@ def parse(
         SkippableRecordError: the body is not a readable Stripe Event.
     """
     event = load_json_object(raw)
+    if event.get("object") != "event" and not _EVENT_TYPE.fullmatch(str(event.get("type"))):
+        kind = event.get("object")
+        raise unrecognized(f"object: expected 'event' (a Stripe Event), got {kind!r}")
     event_type = require_text(event, "type")
     obj = require_object(event, "data", "object")
     if event_type in _REFUND_EVENTS:
@@ -120,7 +142,7 @@ def parse(
         return [_dispute_event(event, obj, event_type, received_at=received_at)]
     if event_type in _CAPTURE_EVENTS:
         return _capture_event(event, obj, event_type, received_at=received_at)
-    return ignored(SOURCE, f"event type {event_type!r}")
+    return ignored(SOURCE, f"event type {event_type!r}", kind=event_type)
 
 
 def _refund_event(
@@ -166,7 +188,7 @@ def _charge_refunds(
 ) -> list[CanonicalEvent]:
     listed = optional_list(optional_object(charge, "refunds"), "data")
     if not listed:
-        return ignored(SOURCE, "charge.refunded without inline refunds (see refund.* events)")
+        return _derived_refund(event, charge, received_at=received_at)
     events: list[CanonicalEvent] = []
     for position, refund in enumerate(listed):
         if not isinstance(refund, Mapping):
@@ -175,6 +197,97 @@ def _charge_refunds(
             _refund_event(event, refund, "charge.refunded", received_at=received_at, charge=charge)
         )
     return events
+
+
+def derived_refund_id(charge_id: str, amount_refunded: int) -> str:
+    """The refund id of the increase of a charge's refunded total to `amount_refunded` (minor
+    units): `<charge id>:amount_refunded:<new total>` (see the module docstring)."""
+    return f"{charge_id}{_DERIVED_MARK}{amount_refunded}"
+
+
+def parse_derived_refund_id(refund_id: str) -> tuple[str, int] | None:
+    """(charge id, new refunded total) of a derived refund id; None for a provider's `re_` id."""
+    charge_id, mark, total = refund_id.rpartition(_DERIVED_MARK)
+    if not mark or not charge_id.startswith(("ch_", "py_")) or not total.isdigit():
+        return None
+    return charge_id, int(total)
+
+
+def possibly_same_refund(first: CanonicalEvent, second: CanonicalEvent) -> bool:
+    """Whether two Stripe refund events may report the same money: one a refund derived from
+    `charge.refunded`, the other a refund of the same charge, currency and amount.
+
+    True does not prove they are one refund (two equal refunds of one charge look the same);
+    the case fold counts such a pair once rather than twice. Two derived refunds, or two
+    refunds with `re_` ids, are never "possibly the same": their ids already decide.
+    """
+    if first.source != SOURCE or second.source != SOURCE:
+        return False
+    if not first.refund_id or not second.refund_id:
+        return False
+    derived = [event for event in (first, second)
+               if parse_derived_refund_id(event.refund_id or "") is not None]
+    if len(derived) != 1:
+        return False
+    other = second if derived[0] is first else first
+    parsed = parse_derived_refund_id(derived[0].refund_id or "")
+    assert parsed is not None
+    return (
+        parsed[0] in other.reference_values("payment")
+        and derived[0].money is not None
+        and derived[0].money == other.money
+    )
+
+
+def _derived_refund(
+    event: Mapping[str, Any], charge: Mapping[str, Any], *, received_at: datetime
+) -> list[CanonicalEvent]:
+    charge_id = require_text(charge, "id")
+    previous = optional_object(optional_object(event, "data"), "previous_attributes")
+    before, now = previous.get("amount_refunded"), charge.get("amount_refunded")
+    if not _is_minor(before):
+        return ignored(
+            SOURCE,
+            f"charge.refunded of {charge_id} without inline refunds or"
+            " previous_attributes.amount_refunded: the refunded amount is unknown",
+            kind="charge.refunded amount unknown",
+        )
+    if not _is_minor(now):
+        raise SkippableRecordError("field 'data.object.amount_refunded' is not minor units")
+    if now <= before:
+        return ignored(
+            SOURCE, f"charge.refunded of {charge_id} whose refunded total did not grow"
+            f" ({before} -> {now})",
+            kind="charge.refunded without increase",
+        )
+    currency = require_text(charge, "currency")
+    try:
+        money = STRIPE.to_money(now - before, currency)
+    except ValueError as exc:
+        raise SkippableRecordError(f"invalid amount_refunded / currency: {exc}") from exc
+    refund_id = derived_refund_id(charge_id, now)
+    refs = references(
+        *_order_refs(charge),
+        ("payment", charge_id),
+        ("payment", _id_of(charge.get("payment_intent"), "payment_intent")),
+    )
+    return [
+        payment_event(
+            SOURCE,
+            identity=("refund", refund_id, "succeeded"),
+            type="refund.succeeded",
+            when=_fact_time(event, charge, created=False),
+            received_at=received_at,
+            refs=refs,
+            money=money,
+            refund_id=refund_id,
+            buyer_country=_buyer_country(charge),
+        )
+    ]
+
+
+def _is_minor(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _dispute_event(
@@ -224,7 +337,8 @@ def _capture_event(
         amount_field = "amount_received"
     else:
         if obj.get("captured") is not True:
-            return ignored(SOURCE, f"{event_type} for uncaptured charge {object_id}")
+            return ignored(SOURCE, f"{event_type} for uncaptured charge {object_id}",
+                           kind=f"{event_type} uncaptured")
         charge_id = object_id
         intent_id = _id_of(obj.get("payment_intent"), "payment_intent")
         amount_field = "amount_captured" if obj.get("amount_captured") else "amount"

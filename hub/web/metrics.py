@@ -186,6 +186,7 @@ class WorkerFacts:
     service_records: int
     service_records_skipped: int
     service_caught_up: bool
+    ignored_payloads: tuple[tuple[str, str, int], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -211,6 +212,8 @@ class WorkerFacts:
             "service_follower": {"records": self.service_records,
                                  "skipped": self.service_records_skipped,
                                  "caught_up": self.service_caught_up},
+            "ignored_payloads": [{"source": source, "kind": kind, "count": count}
+                                 for source, kind, count in self.ignored_payloads],
         }
 
 
@@ -265,7 +268,12 @@ def worker_families(facts: WorkerFacts) -> list[Family]:
     service_caught_up = Family("hub_service_caught_up", "gauge",
                                "1 once the service metrics read case.changes to its end")
     service_caught_up.add(facts.service_caught_up)
-    return [up, rebalancing, assigned, rate, events, received, sent, dead, parked, lag,
+    ignored = Family("hub_ignored_payloads_total", "counter",
+                     "raw payloads a connector ignored on purpose (a type the hub does not use),"
+                     " per source and kind")
+    for source, kind, count in facts.ignored_payloads:
+        ignored.add(count, {"source": source, "kind": kind})
+    return [up, rebalancing, assigned, rate, events, received, sent, dead, ignored, parked, lag,
             committed, highwater, model, caught_up, follower, skipped, service_caught_up]
 
 
@@ -387,6 +395,7 @@ class MetricsCollector:
             service_records=self.service.records_seen,
             service_records_skipped=self.service.records_skipped,
             service_caught_up=self.follower.caught_up,
+            ignored_payloads=tuple(pipeline.ingest.ignored.items()) if pipeline else (),
         )
 
     def families(self) -> list[Family]:

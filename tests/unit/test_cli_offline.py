@@ -88,3 +88,20 @@ def test_schemas_export_writes_json_schemas(tmp_path: Path) -> None:
         "occurred_at",
         "case_key",
     }
+
+
+def test_normalize_says_on_stderr_why_nothing_came_out() -> None:
+    payload = FIXTURES / "stripe" / "charge_succeeded_uncaptured_ignored.json"
+    result = hub("normalize", "--source", "stripe", str(payload))
+    assert result.returncode == 0
+    assert result.stdout == b""
+    message = result.stderr.decode().strip()
+    assert message.startswith("no events: ignored 'charge.succeeded uncaptured'")
+    assert "uncaptured charge" in message
+
+
+def test_another_providers_body_is_rejected_as_unrecognized() -> None:
+    body = (FIXTURES / "paypal" / "capture_completed_usd.json").read_bytes()
+    result = hub("normalize", "--source", "stripe", "-", stdin=body)
+    assert result.returncode == 2
+    assert "unrecognized payload" in result.stderr.decode()

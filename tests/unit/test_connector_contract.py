@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from connectors.boundary import Ignored
 from connectors.registry import CONNECTORS, connector_for
 from hub.errors import SkippableRecordError
 from schemas.events import CANONICAL_EVENT, SOURCE_KINDS
@@ -127,3 +128,29 @@ def test_wrong_types_in_a_real_payload_are_skippable(fixture) -> None:  # type: 
                 assert exc.source == fixture.source
             else:
                 assert all(CANONICAL_EVENT.validate_python(e) == e for e in events)
+
+
+@pytest.mark.parametrize("source", REGISTERED)
+def test_another_sources_payload_is_dead_lettered_never_dropped(source: str) -> None:
+    """Every other source's recorded payload on this source's topic raises the skippable
+    error (mostly "unrecognized payload: ..."); none vanishes as [] or as ignored."""
+    connector = connector_for(source)
+    unrecognized = 0
+    foreign = [fixture for fixture in FIXTURES if fixture.source != source]
+    for fixture in foreign:
+        with pytest.raises(SkippableRecordError) as caught:
+            connector.parse(fixture.body, received_at=RECEIVED_AT, headers=fixture.headers)
+        assert caught.value.source == source and caught.value.reason
+        unrecognized += caught.value.reason.startswith("unrecognized payload: ")
+    assert unrecognized >= len(foreign) - 3, f"{unrecognized} of {len(foreign)}"
+
+
+@pytest.mark.parametrize(
+    "fixture", [f for f in FIXTURES if f.expected == []], ids=lambda f: f.id
+)
+def test_a_payload_giving_no_events_says_why(fixture) -> None:  # type: ignore[no-untyped-def]
+    events = connector_for(fixture.source).parse(
+        fixture.body, received_at=RECEIVED_AT, headers=fixture.headers
+    )
+    assert isinstance(events, Ignored) and events == []
+    assert events.source == fixture.source and events.kind and events.reason

@@ -190,3 +190,84 @@ def test_problem_response_is_ignored() -> None:
 def test_unreadable_payloads_are_skippable(raw: bytes, match: str) -> None:
     with pytest.raises(SkippableRecordError, match=match):
         run(raw)
+
+
+def _express_event(timestamp: str, locality: str | None, description: str) -> dict[str, Any]:
+    """A DHL Express event: a locality in words, no country code, no offset."""
+    event: dict[str, Any] = {"timestamp": timestamp, "description": description}
+    if locality is not None:
+        event["location"] = {"address": {"addressLocality": locality}}
+    return event
+
+
+def _ends(origin: str, destination: str, origin_code: str | None = None) -> dict[str, Any]:
+    codes = {"origin": origin_code}
+    return {
+        end: {"address": {"addressLocality": locality,
+                          **({"countryCode": codes[end]} if codes.get(end) else {})}}
+        for end, locality in (("origin", origin), ("destination", destination))
+    }
+
+
+@pytest.mark.parametrize(
+    ("locality", "description", "ends", "local", "zone", "country"),
+    [
+        pytest.param("LEIPZIG - GERMANY", "Processed", _ends("A - CHINA", "B - FRANCE"),
+                     "2025-03-03T09:15:00+01:00", "Europe/Berlin", "DE",
+                     id="2-country-in-the-locality"),
+        pytest.param("CINCINNATI HUB, OH - USA", "Processed", _ends("A - CHINA", "B - USA"),
+                     "2025-03-03T09:15:00-05:00", "America/New_York", "US",
+                     id="2-state-in-the-locality"),
+        pytest.param("LEIPZIG - DEUTSCHLAND", "Bearbeitet", _ends("A - CHINA", "B - FRANKREICH"),
+                     "2025-03-03T09:15:00+01:00", "Europe/Berlin", "DE",
+                     id="2-country-named-in-german"),
+        pytest.param(None, "Arrived at DHL Sort Facility LEIPZIG - GERMANY",
+                     _ends("A - CHINA", "B - FRANCE"), "2025-03-03T09:15:00+01:00",
+                     "Europe/Berlin", None, id="3-country-in-the-description"),
+        pytest.param("SHENZHEN", "Shipment picked up",
+                     _ends("SHENZHEN - CHINA MAINLAND", "B - FRANCE"),
+                     "2025-03-03T09:15:00+08:00", "Asia/Shanghai", "CN",
+                     id="4-city-of-the-origin-service-area"),
+        pytest.param("ORIGIN AREA", "Shipment picked up",
+                     _ends("ORIGIN AREA", "B - FRANCE", origin_code="JP"),
+                     "2025-03-03T09:15:00+09:00", "Asia/Tokyo", "JP",
+                     id="4-origin-service-area-with-its-code"),
+        pytest.param(None, "Shipment is in transit", _ends("A - GERMANY", "B - GERMANY"),
+                     "2025-03-03T09:15:00+01:00", "Europe/Berlin", None,
+                     id="5-domestic-shipment"),
+        pytest.param(None, "Shipment is in transit", _ends("A - CHINA", "B - GERMANY"),
+                     None, None, None, id="6-nothing-places-the-scan"),
+        pytest.param("NEWARK - USA", "Arrived", _ends("A - CHINA", "B - USA"),
+                     None, None, "US", id="6-a-country-of-several-zones-without-state"),
+    ],
+)
+def test_express_scans_without_country_codes_are_placed_by_what_the_payload_says(
+    locality: str | None,
+    description: str,
+    ends: dict[str, Any],
+    local: str | None,
+    zone: str | None,
+    country: str | None,
+) -> None:
+    [event] = run(dhl_body(_express_event("2025-03-03T09:15:00", locality, description), **ends))
+    assert event.source_timezone == zone
+    assert event.shipment is not None and event.shipment.country == country
+    if local is None:
+        assert (event.time_source, event.occurred_at) == ("received", RECEIVED_AT)
+    else:
+        assert event.time_source == "resolved_zone"
+        assert event.occurred_at_local == datetime.fromisoformat(local)
+
+
+def test_express_scans_of_one_shipment_keep_their_own_times() -> None:
+    """Without country codes every scan used to fall back to one and the same receive time."""
+    events = run(dhl_body(
+        _express_event("2025-02-14T10:08:00", "MANILA - PHILIPPINES, THE", "Delivered"),
+        _express_event("2025-02-11T16:03:00", "HONG KONG - HONG KONG SAR, CHINA", "Departed"),
+        _express_event("2025-02-10T21:54:00", "DHAKA - BANGLADESH", "Shipment picked up"),
+        **_ends("DHAKA - BANGLADESH", "MANILA - PHILIPPINES, THE"),
+    ))
+    assert [event.occurred_at.isoformat() for event in events] == [
+        "2025-02-10T15:54:00+00:00", "2025-02-11T08:03:00+00:00", "2025-02-14T02:08:00+00:00",
+    ]
+    assert {event.time_source for event in events} == {"resolved_zone"}

@@ -12,7 +12,7 @@ from schemas.events import CANONICAL_EVENT
 from schemas.records import LinkMessage
 from streams.cases import case_id_for_order
 from streams.ingest import ingest_record
-from streams.normalize import RawKafkaRecord
+from streams.normalize import OTHER_KIND, IgnoredCounts, RawKafkaRecord
 from tests.support.connector_fixtures import RECEIVED_AT, load_fixtures
 
 NOW = datetime(2026, 3, 5, 12, 0, 1, tzinfo=UTC)
@@ -83,3 +83,30 @@ def test_garbage_is_a_dead_letter_with_the_original_bytes() -> None:
     assert result.records == [] and result.links == []
     assert result.dead_letter is not None and result.dead_letter.value == body
     assert result.dead_letter.stage == "normalize" and result.dead_letter.reason
+
+
+def test_an_ignored_payload_is_counted_by_source_and_kind_not_dead_lettered() -> None:
+    [fixture] = [f for f in load_fixtures("stripe") if "ignored" in f.name]
+    result = ingest_record(raw("stripe", fixture.body, headers=fixture.headers), now=NOW)
+    assert result.records == [] and result.dead_letter is None
+    assert result.ignored == ("stripe", "charge.succeeded uncaptured")
+
+
+def test_another_providers_body_is_a_dead_letter_saying_unrecognized_payload() -> None:
+    [body] = [f.body for f in load_fixtures("aftership") if "customs-order" in f.name]
+    result = ingest_record(raw("17track", body), now=NOW)
+    assert result.records == [] and result.ignored is None
+    assert result.dead_letter is not None
+    assert result.dead_letter.reason.startswith("unrecognized payload: ")
+
+
+def test_ignored_kinds_per_source_are_bounded() -> None:
+    counts = IgnoredCounts(max_kinds=2)
+    for kind in ("a.created", "b.created", "a.created", "c.created", "d.created"):
+        counts.add("stripe", kind)
+    counts.add("paypal", "X.Y")
+    assert counts.items() == [
+        ("paypal", "X.Y", 1), ("stripe", "a.created", 2), ("stripe", "b.created", 1),
+        ("stripe", OTHER_KIND, 2),
+    ]
+    assert counts.total() == 6

@@ -150,13 +150,14 @@ def test_the_site_of_a_return_comes_from_its_item_ids() -> None:
     assert (event.marketplace, event.buyer_country) == ("MLM", "MX")
 
 
-def test_message_language_follows_the_site_only_when_it_is_known() -> None:
+def test_message_language_follows_the_site_else_the_text() -> None:
     messages = fixture_body("claim-messages-mlb")
     with_site = run(messages, {"x-mercadolibre-resource": MESSAGES_PATH,
                                "x-mercadolibre-site-id": "MLB"})
     without_site = run(messages, {"x-mercadolibre-resource": MESSAGES_PATH})
     assert [event.language for event in with_site] == ["pt", "pt"]
-    assert [event.language for event in without_site] == [None, None]
+    # Without the site, the language is the one the detector finds in the messages.
+    assert [event.language for event in without_site] == ["pt", "pt"]
     assert {event.marketplace for event in without_site} == {None}
     assert [event.event_id for event in with_site] == [event.event_id for event in without_site]
 

@@ -202,9 +202,14 @@ def test_worker_families_report_lag_dead_letters_and_parked_events() -> None:
                     PartitionOffsets("raw.shopify", 1, None, 7)),
         read_model_cases=5, read_model_policies=4, read_model_caught_up=True,
         service_records=50, service_records_skipped=0, service_caught_up=True,
+        ignored_payloads=(("stripe", "customer.created", 4), ("shopify", "products/update", 1)),
     )
 
     samples = parse_prometheus(render_prometheus(worker_families(facts)))
+    assert ({"source": "stripe", "kind": "customer.created"}, 4.0) in samples[
+        "hub_ignored_payloads_total"]
+    assert facts.as_json()["ignored_payloads"][1] == {
+        "source": "shopify", "kind": "products/update", "count": 1}
 
     assert samples["hub_consumer_lag"] == [({"topic": "raw.shopify", "partition": "0"}, 15.0)]
     assert samples["hub_consumer_highwater"][1] == ({"topic": "raw.shopify", "partition": "1"}, 7.0)

@@ -191,7 +191,7 @@ def test_return_reason_note_is_the_text_when_there_is_no_customer_note() -> None
     line = body["return_line_items"][0]
     line.update(return_reason="other", customer_note=None, return_reason_note="Llegó tarde")
     [event] = deliver(body, "returns/request")
-    assert (event.reason_code, event.text, event.language) == ("other", "Llegó tarde", None)
+    assert (event.reason_code, event.text, event.language) == ("other", "Llegó tarde", "es")
 
 
 def test_return_time_comes_from_the_triggered_at_header() -> None:

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors.payments._minor_units import STRIPE
-from connectors.payments.stripe import parse
+from connectors.payments.stripe import parse, parse_derived_refund_id, possibly_same_refund
 from hub.errors import SkippableRecordError
 from schemas.events import CanonicalEvent
 from schemas.money import Money, currency_exponent
@@ -276,3 +276,84 @@ def test_unreadable_payloads_name_the_field(raw: bytes, reason: str) -> None:
     with pytest.raises(SkippableRecordError, match=reason) as caught:
         parse(raw, received_at=RECEIVED_AT)
     assert caught.value.source == "stripe"
+
+
+def _refunded_charge(amount_refunded: int, **overrides: Any) -> dict[str, Any]:
+    charge: dict[str, Any] = {
+        "id": CHARGE, "object": "charge", "amount": 5000, "amount_captured": 5000,
+        "amount_refunded": amount_refunded, "currency": "usd", "captured": True,
+        "refunded": amount_refunded == 5000, "payment_intent": INTENT,
+        "metadata": {"order_id": "1001"},
+    }
+    charge.update(overrides)
+    return charge
+
+
+def _charge_refunded(amount_refunded: int, previous: int | None, **overrides: Any) -> bytes:
+    event = json.loads(stripe_event("charge.refunded", _refunded_charge(amount_refunded,
+                                                                        **overrides)))
+    if previous is not None:
+        event["data"]["previous_attributes"] = {"amount_refunded": previous}
+    return json.dumps(event).encode()
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "amount"),
+    [(0, 5000, "50.00"), (0, 1999, "19.99"), (1999, 3000, "10.01"), (3000, 5000, "20.00")],
+)
+def test_charge_refunded_without_inline_refunds_is_the_increase_of_amount_refunded(
+    before: int, after: int, amount: str
+) -> None:
+    event = parse_one(_charge_refunded(after, before))
+    assert event.type == "refund.succeeded"
+    assert event.money == Money(amount=Decimal(amount), currency="USD")
+    assert event.refund_id == f"{CHARGE}:amount_refunded:{after}"
+    assert event.occurred_at == datetime.fromtimestamp(EVENT_CREATED, UTC)
+    assert event.reference_values("payment") == [CHARGE, INTENT]
+    assert event.case_key == "order:1001"
+
+
+def test_each_increase_of_one_charge_is_its_own_refund_and_redelivery_keeps_its_id() -> None:
+    first = parse_one(_charge_refunded(1999, 0))
+    second = parse_one(_charge_refunded(3998, 1999))
+    again = parse_one(_charge_refunded(3998, 1999, description="redelivered"))
+    assert first.money == second.money
+    assert first.refund_id != second.refund_id and first.event_id != second.event_id
+    assert (again.event_id, again.refund_id) == (second.event_id, second.refund_id)
+
+
+@pytest.mark.parametrize(
+    ("after", "previous", "reason"),
+    [
+        (5000, None, "refunded amount is unknown"),
+        (3000, 3000, "did not grow"),
+        (2000, 3000, "did not grow"),
+    ],
+)
+def test_charge_refunded_whose_amount_cannot_be_derived_is_ignored_with_its_reason(
+    after: int, previous: int | None, reason: str
+) -> None:
+    events = parse(_charge_refunded(after, previous), received_at=RECEIVED_AT)
+    assert events == []
+    assert reason in getattr(events, "reason", "")
+
+
+def test_a_derived_refund_and_the_refund_event_of_the_same_money_are_possibly_the_same() -> None:
+    derived = parse_one(_charge_refunded(1999, 0))
+    created = parse_one(stripe_event("refund.created", refund_object(amount=1999)))
+    other_amount = parse_one(stripe_event("refund.created", refund_object(amount=1000)))
+    other_charge = parse_one(stripe_event("refund.created", refund_object(
+        amount=1999, charge="ch_3QzA1bCd2EfG3hIj4Other000", payment_intent=None)))
+    assert possibly_same_refund(derived, created) and possibly_same_refund(created, derived)
+    assert not possibly_same_refund(derived, other_amount)
+    assert not possibly_same_refund(derived, other_charge)
+    assert not possibly_same_refund(created, created)
+    assert not possibly_same_refund(derived, parse_one(_charge_refunded(3998, 1999)))
+
+
+def test_inline_refunds_keep_their_own_ids_and_nothing_is_derived() -> None:
+    charge = _refunded_charge(1999, refunds={"object": "list", "data": [refund_object()]})
+    [event] = parse(stripe_event("charge.refunded", charge), received_at=RECEIVED_AT)
+    assert event.refund_id == REFUND
+    assert parse_derived_refund_id(REFUND) is None
+    assert parse_derived_refund_id(f"{CHARGE}:amount_refunded:1999") == (CHARGE, 1999)

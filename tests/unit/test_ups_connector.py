@@ -221,3 +221,24 @@ def test_undated_activities_keep_ups_newest_first_order_reversed() -> None:
     ))
     assert [e.time_source for e in events] == ["received", "received"]
     assert [e.shipment.raw_status for e in events if e.shipment] == ["M/MP", "I/DP"]
+
+
+@pytest.mark.parametrize(
+    ("time", "gmt_time"),
+    [("095004", "13:50:04"), ("09:50:04", "135004"), ("09:50:04", "13:50:04"),
+     ("9:50:04", "13:50:04")],
+)
+def test_track_api_times_with_colons_read_as_the_compact_ones(time: str, gmt_time: str) -> None:
+    """The Track API writes `gmtTime` (and sometimes `time`) as HH:MM:SS."""
+    [event] = run(track_response(activity(date="20240423", time=time, gmtDate="20240423",
+                                          gmtTime=gmt_time, gmtOffset="-04:00")))
+    assert event.time_source == "provider"
+    assert event.occurred_at == datetime(2024, 4, 23, 13, 50, 4, tzinfo=UTC)
+    [compact] = run(track_response(activity(date="20240423", time="095004")))
+    assert event.event_id == compact.event_id
+
+
+@pytest.mark.parametrize("bad", ["25:00:00", "09:5:04", "09:50:04:00", "ab:cd:ef", "9:50"])
+def test_impossible_colon_times_name_the_field(bad: str) -> None:
+    with pytest.raises(SkippableRecordError, match="activity.0..time"):
+        run(track_response(activity(time=bad)))
