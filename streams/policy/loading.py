@@ -25,8 +25,9 @@ from babel import Locale
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hub.errors import ConfigurationError
+from schemas.territories import country_zones, listed_zones
 from schemas.timestamps import zone
-from streams.policy.localtime import COUNTRY_ZONES, REGIONS
+from streams.policy.localtime import REGIONS
 from streams.policy.matching import Selector
 from streams.policy.responsibility import Disruption, ResponsibilityRule, ResponsibilityRules
 from streams.policy.sla import SlaRule, SlaRules
@@ -263,8 +264,8 @@ def _check_selector(where: str, selector: Selector) -> list[str]:
     for country in selector.countries:
         if country not in _ISO_COUNTRIES:
             problems.append(f"{where}: {country!r} is not an ISO 3166-1 alpha-2 country code")
-        elif country not in COUNTRY_ZONES:
-            problems.append(f"{where}: {country!r} has no time zone in localtime.COUNTRY_ZONES")
+        elif not country_zones(country):
+            problems.append(f"{where}: {country!r} has no time zone in the IANA tz database")
     for region in selector.regions:
         if region not in REGIONS:
             problems.append(f"{where}: unknown region {region!r} (known: {sorted(REGIONS)})")
@@ -294,12 +295,12 @@ def _check_file_period(name: str, start: date, until: date | None) -> list[str]:
 
 
 def check_zone_table() -> list[str]:
-    """Every zone named in the country table exists in the installed tzdata."""
+    """Every zone of the tz database's country table loads: `zoneinfo` may read an older system
+    tz database than the `tzdata` package whose `zone.tab` names the zones."""
     problems: list[str] = []
-    for country, zones in COUNTRY_ZONES.items():
-        for zone_name in zones:
-            try:
-                zone(zone_name)
-            except ValueError:
-                problems.append(f"localtime.COUNTRY_ZONES[{country!r}]: unknown zone {zone_name}")
+    for zone_name in sorted(listed_zones()):
+        try:
+            zone(zone_name)
+        except ValueError:
+            problems.append(f"zone.tab: unknown zone {zone_name}")
     return problems
