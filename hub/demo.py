@@ -1,8 +1,10 @@
 """`hub run`: the hub on the embedded broker, one worker, and a trickle of sample traffic.
 
 Starts (or reuses) the local single-node Kafka, creates the hub's topics, starts one `hub worker`
-process, produces realistic provider payloads (`hub.sample_traffic`) in batches, and says where
-to look. Ctrl-C stops the worker and the broker it started.
+process with a demo team token for every region (unless tokens are configured), produces
+every region's cases in every state timed from now (`hub.demo_traffic`) and realistic provider
+payloads (`hub.sample_traffic`) in batches, and says where to look: a console link per region
+that opens it with its token. Ctrl-C stops the worker and the broker it started.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from aiokafka import AIOKafkaProducer
 
+from hub.demo_traffic import demo_stories
 from hub.local_kafka import LocalKafka
 from hub.raw_records import RawRecord, encode_headers
 from hub.sample_traffic import CaseStory, generate
@@ -29,6 +33,7 @@ from hub.settings import Settings
 from streams.kafka_clients import kafka_client_options
 from streams.provisioning import ensure_topics
 from streams.topics import TopicNames
+from translations.regions import load_regions
 
 
 def run_demo(
@@ -51,8 +56,10 @@ def run_demo(
     # Every data endpoint needs a credential: a demo operator token unless one is configured.
     token = (settings.operator_tokens[0].get_secret_value() if settings.operator_tokens
              else secrets.token_urlsafe(18))
+    team_tokens = demo_team_tokens(settings)
     env = {**os.environ, "HUB_BROKER_URL": f"kafka://{broker.bootstrap}",
-           "HUB_OPERATOR_TOKENS": json.dumps([token])}
+           "HUB_OPERATOR_TOKENS": json.dumps([token]),
+           **{f"HUB_FEED_TOKENS__{code}": json.dumps([team]) for code, team in team_tokens.items()}}
     settings = settings.model_copy(update={"broker_url": f"kafka://{broker.bootstrap}"})
     asyncio.run(ensure_topics(settings))
     log_path = settings.state_dir / "logs" / f"worker-{settings.web_port}.log"
@@ -73,17 +80,21 @@ def run_demo(
         say(f"worker   pid {worker.pid}, log {log_path}")
         say(f"query    curl -H 'Authorization: Bearer {token}' "
             f"'{base}/cases?order_id=5900000000000'   |  curl {base}/health")
-        say(f"console  {base}/console   (feeds need HUB_FEED_TOKENS__<REGION>)")
+        for line in console_links(base, team_tokens):
+            say(line)
         say("topics   hub tail case.changes   |   hub tail cases   |   hub dlq list")
         say("Ctrl-C stops the worker" + ("" if keep_broker or was_running else " and the broker"))
-        all_stories = generate(stories)
+        # First every region's cases in every state, timed from now; then the fixed-date sample
+        # stories (`stories` of them per round) as background volume, reseeded every round.
+        all_stories = demo_stories(datetime.now(UTC)) + generate(stories)
         deadline = None if duration is None else time.monotonic() + duration
-        offset = 0
+        offset, rounds = 0, 0
         while deadline is None or time.monotonic() < deadline:
             chunk = all_stories[offset : offset + batch]
             if not chunk:
-                offset = 0
-                all_stories = generate(stories, seed=int(time.time()))
+                offset, rounds = 0, rounds + 1
+                all_stories = (demo_stories(datetime.now(UTC), run=rounds)
+                               + generate(stories, seed=int(time.time())))
                 continue
             asyncio.run(_produce(settings, chunk))
             produced += len(chunk)
@@ -109,6 +120,25 @@ def run_demo(
         if not keep_broker and not was_running:
             broker.stop()
     return produced
+
+
+def demo_team_tokens(settings: Settings) -> dict[str, str]:
+    """A team token per region: the first configured one, else a fresh random demo token."""
+    return {
+        code: (settings.feed_tokens[code][0].get_secret_value() if settings.feed_tokens.get(code)
+               else secrets.token_urlsafe(18))
+        for code in load_regions().codes
+    }
+
+
+def console_links(base: str, team_tokens: dict[str, str]) -> list[str]:
+    """One console line per region: a link that opens the region with its team token.
+
+    The token rides in the URL fragment (`#token=`), which browsers never send to the server,
+    so it stays out of access logs; the console reads it and removes it from the address bar.
+    """
+    return [f"console  {code}  {base}/console?region={code}#token={quote(token, safe='')}"
+            for code, token in team_tokens.items()]
 
 
 def _wait_healthy(port: int, worker: subprocess.Popen[bytes], log_path: Path) -> None:

@@ -152,6 +152,23 @@ class LocalizedAlert(BaseModel):
     due: LocalizedTime
 
 
+HeadlineKind = Literal["order", "tracking_number", "case"]
+
+
+class LocalizedHeadline(BaseModel):
+    """What heads a case card: the number an agent searches for, with its localized label."""
+
+    model_config = _FROZEN
+
+    kind: HeadlineKind = Field(
+        description="order (the marketplace's order number), tracking_number (the return "
+        "parcel's, when the case has no order number) or case (the hub's id, the last resort); "
+        "also the key of its label in `labels`"
+    )
+    label: str = Field(description='"Order", "Tracking number" or "Case", localized')
+    value: str
+
+
 class LocalizedCaseView(BaseModel):
     """One case rendered for one region; what `feed.<region>` carries."""
 
@@ -187,6 +204,10 @@ class LocalizedCaseView(BaseModel):
     version: int
     alert: LocalizedAlert | None = Field(
         None, description="an SLA warning or breach to highlight (policy notifications)"
+    )
+    headline: LocalizedHeadline | None = Field(
+        None, description="what heads the case's card; None only in views rendered before it "
+        "was added"
     )
 
 
@@ -363,6 +384,7 @@ def render_case(
         labels=_field_labels(r.locale),
         version=case.version,
         alert=_alert(alert, r),
+        headline=_headline(case, r),
     )
 
 
@@ -397,6 +419,19 @@ def describe_region(region: Region) -> LocalizedRegion:
         intl_locale=f"{intl}-u-nu-{r.numbering}", labels=strings,
         status_labels={status: r.text(message) for status, message in labels.CASE_STATUS.items()},
     )
+
+
+def _headline(case: Case, r: _Renderer) -> LocalizedHeadline:
+    # Agents search by what the buyer quotes: the order number, else the return parcel's
+    # tracking number; the case hash means nothing to a buyer and is the last resort.
+    kind: HeadlineKind
+    if case.order_id:
+        kind, value = "order", case.order_id
+    elif case.return_tracking_numbers:
+        kind, value = "tracking_number", case.return_tracking_numbers[-1]
+    else:
+        kind, value = "case", case.case_id
+    return LocalizedHeadline(kind=kind, label=r.text(labels.FIELD[kind]), value=value)
 
 
 def _alert(alert: SlaAlert | None, r: _Renderer) -> LocalizedAlert | None:

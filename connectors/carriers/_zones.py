@@ -4,7 +4,8 @@ UPS (`date`/`time`, `localActivityDate`/`localActivityTime`), some DHL products 
 aggregated carriers state a scan's wall time without an offset. The hub places such a time in
 the zone of the scan's location, looked up in the small tables below, and never guesses:
 
-* a country observed in one zone (`COUNTRY_ZONES`) resolves from its ISO code alone;
+* a country whose whole territory keeps one civil time resolves from its ISO code alone
+  (`schemas.territories.single_zone`, from the IANA tz database);
 * a country with several zones resolves only through its state/province (`STATE_ZONES`);
 * a state split between zones (Texas, Indiana, Florida, Ontario...) has no default: it resolves
   only when the scan's city is listed for it in `CITY_ZONES`;
@@ -12,12 +13,14 @@ the zone of the scan's location, looked up in the small tables below, and never 
   `resolve_zone` returns None and the connector falls back to the hub's receive time with
   `time_source="received"` (see `connectors.carriers._common`).
 
-Sources: the IANA tz database (`zone1970.tab`, `backward`) for zone names and their areas, and
-each country's official time-zone boundaries (US DOT 49 CFR part 71, Canada's provincial time
-acts, Brazil Decree 11.662/2023, Australian state legislation). Small exclaves (Busingen,
-Lord Howe, Fernando de Noronha, Chatham, Azores, Canary Islands) are why DE-like countries with a
-second zone of negligible parcel volume still resolve (Busingen is in DE but shares Berlin's
-time) while PT, ES, NZ and AU/NSW do not resolve from the country alone.
+Sources: the IANA tz database (`zone.tab`, through `schemas.territories`) for countries and their
+zones, and each country's official time-zone boundaries (US DOT 49 CFR part 71, Canada's
+provincial time acts, Brazil Decree 11.662/2023, Australian state legislation) for the state and
+city tables. A second zone that keeps the same time (Busingen in DE) does not stop a country from
+resolving; one that does not (Lord Howe, Fernando de Noronha, Chatham, Azores, Canary Islands)
+is why PT, ES, NZ and AU/NSW do not resolve from the country alone. China legally observes
+Beijing time everywhere (Asia/Urumqi is an unofficial local convention), so CN resolves to
+Asia/Shanghai.
 
 Places written as text. Some carriers name the place only in words: DHL Express gives no
 `countryCode`, only an `addressLocality` such as "LEIPZIG - GERMANY", "HONG KONG - HONG KONG SAR,
@@ -53,34 +56,7 @@ from functools import lru_cache
 
 from babel import Locale
 
-COUNTRY_ZONES: dict[str, str] = {
-    # Europe
-    "AT": "Europe/Vienna", "BE": "Europe/Brussels", "BG": "Europe/Sofia", "CH": "Europe/Zurich",
-    "CZ": "Europe/Prague", "DE": "Europe/Berlin", "DK": "Europe/Copenhagen",
-    "EE": "Europe/Tallinn", "FI": "Europe/Helsinki", "FR": "Europe/Paris", "GB": "Europe/London",
-    "GR": "Europe/Athens", "HR": "Europe/Zagreb", "HU": "Europe/Budapest", "IE": "Europe/Dublin",
-    "IT": "Europe/Rome", "LT": "Europe/Vilnius", "LU": "Europe/Luxembourg", "LV": "Europe/Riga",
-    "NL": "Europe/Amsterdam", "NO": "Europe/Oslo", "PL": "Europe/Warsaw",
-    "RO": "Europe/Bucharest", "SE": "Europe/Stockholm", "SI": "Europe/Ljubljana",
-    "SK": "Europe/Bratislava", "TR": "Europe/Istanbul",
-    # Asia
-    "AE": "Asia/Dubai", "CN": "Asia/Shanghai", "HK": "Asia/Hong_Kong", "IL": "Asia/Jerusalem",
-    "IN": "Asia/Kolkata", "JP": "Asia/Tokyo", "KR": "Asia/Seoul", "MO": "Asia/Macau",
-    "MY": "Asia/Kuala_Lumpur", "PH": "Asia/Manila", "SA": "Asia/Riyadh", "SG": "Asia/Singapore",
-    "TH": "Asia/Bangkok", "TW": "Asia/Taipei", "VN": "Asia/Ho_Chi_Minh",
-    "BD": "Asia/Dhaka", "BH": "Asia/Bahrain", "JO": "Asia/Amman", "KH": "Asia/Phnom_Penh",
-    "KW": "Asia/Kuwait", "LK": "Asia/Colombo", "NP": "Asia/Kathmandu", "OM": "Asia/Muscat",
-    "PK": "Asia/Karachi", "QA": "Asia/Qatar",
-    # more of Europe
-    "IS": "Atlantic/Reykjavik", "MT": "Europe/Malta", "RS": "Europe/Belgrade",
-    # Americas and Africa with a single zone
-    "AR": "America/Argentina/Buenos_Aires", "CO": "America/Bogota", "PE": "America/Lima",
-    "PR": "America/Puerto_Rico", "ZA": "Africa/Johannesburg", "CR": "America/Costa_Rica",
-    "GT": "America/Guatemala", "PA": "America/Panama", "UY": "America/Montevideo",
-    "EG": "Africa/Cairo", "KE": "Africa/Nairobi", "NG": "Africa/Lagos",
-}
-"""Countries whose whole territory keeps one civil time. China legally observes Beijing time
-everywhere (Asia/Urumqi is an unofficial local convention), so CN resolves to Asia/Shanghai."""
+from schemas.territories import single_zone
 
 STATE_ZONES: dict[str, dict[str, str]] = {
     "US": {
@@ -184,8 +160,9 @@ def resolve_zone(place: Place) -> str | None:
     country = (place.country or "").strip().upper()
     if not country:
         return None
-    if country in COUNTRY_ZONES:
-        return COUNTRY_ZONES[country]
+    whole_country = single_zone(country)
+    if whole_country is not None:
+        return whole_country
     state = (place.state or "").strip().upper()
     if not state:
         return None

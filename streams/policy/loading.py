@@ -13,6 +13,7 @@ The TOML files are package data: a wheel build must include `*.toml` (setuptools
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -25,8 +26,9 @@ from babel import Locale
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hub.errors import ConfigurationError
+from schemas.territories import country_zones, listed_zones
 from schemas.timestamps import zone
-from streams.policy.localtime import COUNTRY_ZONES, REGIONS
+from streams.policy.localtime import REGIONS
 from streams.policy.matching import Selector
 from streams.policy.responsibility import Disruption, ResponsibilityRule, ResponsibilityRules
 from streams.policy.sla import SlaRule, SlaRules
@@ -169,6 +171,7 @@ def _check_windows(rules: WindowRules) -> list[str]:
     for rule in rules.rules:
         where = f"{WINDOWS_FILE}: rule '{rule.id}'"
         problems += _check_selector(where, rule)
+        problems += _check_eu_citation(where, rule, rule.source)
         if rule.kind in ("statutory", "statutory_default"):
             if not rule.names_place():
                 problems.append(f"{where}: a statutory rule names its countries or regions")
@@ -213,6 +216,7 @@ def _check_sla(rules: SlaRules) -> list[str]:
     for rule in rules.rules:
         where = f"{SLA_FILE}: deadline '{rule.id}'"
         problems += _check_selector(where, rule)
+        problems += _check_eu_citation(where, rule, rule.source)
         if rule.binding == "law" and not rule.names_place():
             problems.append(f"{where}: a law deadline names its countries or regions")
         if rule.waits_for is None and rule.after_wait_days:
@@ -253,9 +257,41 @@ def _check_responsibility(rules: ResponsibilityRules) -> list[str]:
                             f"so {unreachable} can never apply")
         else:
             problems.append(f"{name}: the last rule must have no conditions (the catch-all)")
+    for rule in rules.rules:
+        where = f"{name}: rule '{rule.id}'"
+        problems += _check_eu_citation(where, Selector(), rule.source)
+        for citation in rule.cites:
+            problems += _check_selector(f"{where} citation", citation)
+            problems += _check_eu_citation(f"{where} citation", citation, citation.source)
     for disruption in rules.disruptions:
         problems += _check_selector(f"{name}: disruption '{disruption.id}'", disruption)
     return problems
+
+
+_EU_LAW = re.compile(
+    r"Directive|\(EU\)|\bRegulation \d+/\d+|\b\d{2,4}/\d+/(?:EU|EC|EEC)\b|\bEU law\b"
+)
+"""A citation of EU law: a directive, an EU regulation ("Regulation (EU) 2019/1150",
+"Regulation 1182/71"), or an act numbered like "2011/83/EU"."""
+
+
+def cites_eu_law(source: str) -> bool:
+    """True when a rule's source cites EU law."""
+    return _EU_LAW.search(source) is not None
+
+
+def _check_eu_citation(where: str, selector: Selector, source: str) -> list[str]:
+    """EU law binds only EU/EEA buyers: a source citing it must name only EEA countries."""
+    if not cites_eu_law(source):
+        return []
+    outside = selector.all_countries() - REGIONS["EEA"]
+    if not selector.names_place():
+        return [f"{where}: cites EU law but applies to buyers everywhere (limit it to "
+                "regions = [\"EEA\"]; a responsibility rule cites it in a [[rule.cites]])"]
+    if outside:
+        return [f"{where}: cites EU law but applies to buyers outside the EU/EEA: "
+                f"{sorted(outside)}"]
+    return []
 
 
 def _check_selector(where: str, selector: Selector) -> list[str]:
@@ -263,8 +299,8 @@ def _check_selector(where: str, selector: Selector) -> list[str]:
     for country in selector.countries:
         if country not in _ISO_COUNTRIES:
             problems.append(f"{where}: {country!r} is not an ISO 3166-1 alpha-2 country code")
-        elif country not in COUNTRY_ZONES:
-            problems.append(f"{where}: {country!r} has no time zone in localtime.COUNTRY_ZONES")
+        elif not country_zones(country):
+            problems.append(f"{where}: {country!r} has no time zone in the IANA tz database")
     for region in selector.regions:
         if region not in REGIONS:
             problems.append(f"{where}: unknown region {region!r} (known: {sorted(REGIONS)})")
@@ -294,12 +330,12 @@ def _check_file_period(name: str, start: date, until: date | None) -> list[str]:
 
 
 def check_zone_table() -> list[str]:
-    """Every zone named in the country table exists in the installed tzdata."""
+    """Every zone of the tz database's country table loads: `zoneinfo` may read an older system
+    tz database than the `tzdata` package whose `zone.tab` names the zones."""
     problems: list[str] = []
-    for country, zones in COUNTRY_ZONES.items():
-        for zone_name in zones:
-            try:
-                zone(zone_name)
-            except ValueError:
-                problems.append(f"localtime.COUNTRY_ZONES[{country!r}]: unknown zone {zone_name}")
+    for zone_name in sorted(listed_zones()):
+        try:
+            zone(zone_name)
+        except ValueError:
+            problems.append(f"zone.tab: unknown zone {zone_name}")
     return problems

@@ -3,7 +3,10 @@
 The rules are data (`responsibility.toml`, model `ResponsibilityRules`), an ordered list where the
 first rule whose conditions all hold wins; the last rule has no conditions and catches the rest.
 Each rule names the responsible party, the suggested resolution, who pays the return shipping and
-who bears the duties, with a human explanation and its source.
+who bears the duties, with a human explanation and its source: the law of the buyer's
+jurisdiction when the rule cites one for the buyer's country (`[[rule.cites]]`), otherwise the
+marketplace or house policy the rule rests on for everyone. EU law is cited only to EU/EEA buyers
+(`loading` rejects a file that would cite it to anyone else).
 
 Conditions read the case only: the reason code, the return leg's latest carrier status
 (`case.shipment`; the Case does not carry the outbound parcel's status, so an outbound loss is
@@ -59,8 +62,24 @@ class Conditions(BaseModel):
         return self == Conditions()
 
 
+class Citation(Selector):
+    """The law a rule rests on for the buyers of one jurisdiction (the countries/regions named)."""
+
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _names_a_jurisdiction(self) -> Self:
+        if not self.names_place():
+            raise ValueError("a citation names the countries or regions whose law it cites")
+        return self
+
+
 class ResponsibilityRule(BaseModel):
-    """One responsibility rule: conditions, the responsible party and the suggested resolution."""
+    """One responsibility rule: conditions, the responsible party and the suggested resolution.
+
+    `source` is what the rule rests on for every buyer (a marketplace's or the house policy);
+    the first of `cites` that names the buyer's country replaces it with that country's law.
+    """
 
     model_config = RULE_CONFIG
 
@@ -72,6 +91,14 @@ class ResponsibilityRule(BaseModel):
     duties: Payer
     explanation: str = Field(min_length=1)
     source: str = Field(min_length=1)
+    cites: tuple[Citation, ...] = ()
+
+    def source_for(self, country: str | None) -> str:
+        """The rule's source for a buyer of this country: their law when cited, else `source`."""
+        for citation in self.cites:
+            if country in citation.all_countries():
+                return citation.source
+        return self.source
 
 
 class Disruption(Selector):
@@ -136,7 +163,7 @@ def assess(
                 duties_paid_by=rule.duties,
                 rule_id=rule.id,
                 explanation=rule.explanation,
-                source=rule.source,
+                source=rule.source_for(case_facts(case).country),
                 disruption_id=disruption.id if disruption and rule.when.force_majeure else None,
             )
     # load_policy guarantees a final catch-all; a hand-built table may lack one.

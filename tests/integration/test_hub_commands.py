@@ -11,6 +11,7 @@ import pytest
 
 from hub.local_kafka import _alive
 from tests.support.workers import free_port
+from translations.regions import load_regions
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 HUB = str(Path(sys.executable).with_name("hub"))
@@ -60,4 +61,8 @@ def test_hub_run_brings_up_broker_worker_and_traffic_then_stops_them(tmp_path: P
     assert "sample cases produced" in result.stdout
     produced = int(result.stdout.split("done: ")[1].split()[0])
     assert produced >= 4
+    # A working console link per region, its demo team token in the fragment, never the query.
+    for code in load_regions().codes:
+        assert f"/console?region={code}#token=" in result.stdout, code
+    assert "?token=" not in result.stdout
     assert run(env, "kafka", "status").returncode == 1  # the broker it started is gone

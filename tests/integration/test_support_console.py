@@ -127,6 +127,9 @@ async def test_console_shows_the_saudi_feed_in_arabic_rtl_live(
             await expect(page.locator("h1")).to_have_text("وحدة تحكم الدعم")
 
             card = page.locator(f'li.case[data-case-id="{breached_id}"]')
+            # Headed by the order number an agent searches for, under its Arabic label.
+            await expect(card.locator("h2 .case-headline")).to_have_text(breached)
+            await expect(card.locator("h2 .case-label")).to_have_text("الطلب")
             await expect(card.locator(".badge.status")).to_have_text("تم تقديم الطلب")
             await expect(card.locator(".fact-requested .money")).to_have_text(
                 EXPECTED["sa"]["money"])
@@ -187,3 +190,28 @@ async def test_console_shows_the_saudi_feed_in_arabic_rtl_live(
             await expect(page.locator("h1")).to_have_text("Support-Konsole")
             await page.screenshot(path=str(ARTIFACTS / "console-de.png"), full_page=True)
     assert (ARTIFACTS / "console-sa.png").stat().st_size > 10_000
+
+
+async def test_a_console_link_with_the_token_in_its_fragment_opens_the_region(
+    bootstrap: str, topic_prefix: str, state_dir: Path, tmp_path: Path
+) -> None:
+    """The link `hub run` prints: the token rides in the fragment (never sent to the server),
+    the console uses it and removes it from the address bar at once."""
+    from playwright.async_api import expect
+
+    order = new_order()
+    with running_libretranslate() as translator, feeds_worker(
+        bootstrap, topic_prefix, state_dir, translator
+    ) as worker:
+        await produce(bootstrap, f"{topic_prefix}raw.hub", return_story(order, buyer="SA"))
+        await feed_view(bootstrap, topic_prefix, "sa", case_id_for_order(order), state="translated")
+
+        async with browser_page(tmp_path / "profile") as page:
+            base = f"http://127.0.0.1:{worker.web_port}/console?region=SA"
+            await page.goto(f"{base}#token={CONSOLE_TOKEN}")
+
+            await expect(page.locator("#access")).to_be_hidden()
+            await expect(page.locator("html")).to_have_attribute("dir", "rtl")
+            card = page.locator(f'li.case[data-case-id="{case_id_for_order(order)}"]')
+            await expect(card.locator("h2 .case-headline")).to_have_text(order)
+            assert page.url == base

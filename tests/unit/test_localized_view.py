@@ -465,3 +465,23 @@ def test_cli_missing_file(tmp_path: Path) -> None:
     result = runner.invoke(feed_cli, ["render", "--region", "DE", str(tmp_path / "nope.json")])
     assert result.exit_code == 2
     assert "cannot read" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "kind", "value"),
+    [
+        ({"order_id": "114-3941689-8772232"}, "order", "114-3941689-8772232"),
+        ({"order_id": None, "return_tracking_numbers": ["1Z999AA10123456784"]},
+         "tracking_number", "1Z999AA10123456784"),
+        ({"order_id": None}, "case", "case-view-test"),
+    ],
+)
+def test_a_card_is_headed_by_the_number_an_agent_searches_for(
+    overrides: dict[str, Any], kind: str, value: str
+) -> None:
+    view = render("DE", case_factory(case_id="case-view-test", **overrides))
+
+    assert view.headline is not None
+    assert (view.headline.kind, view.headline.value) == (kind, value)
+    assert view.headline.label == view.labels[kind]
+    assert render("JP", case_factory(order_id="503-1")).headline.label == "注文"  # type: ignore[union-attr]

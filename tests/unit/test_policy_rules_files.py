@@ -13,7 +13,13 @@ import streams.policy
 from hub.errors import ConfigurationError
 from schemas.case import Case, CaseMilestones
 from streams.policy import PolicyConfigurationError, evaluate_window, load_policy
-from streams.policy.loading import RESPONSIBILITY_FILE, SLA_FILE, WINDOWS_FILE, check_zone_table
+from streams.policy.loading import (
+    RESPONSIBILITY_FILE,
+    SLA_FILE,
+    WINDOWS_FILE,
+    check_zone_table,
+    cites_eu_law,
+)
 from streams.policy.localtime import REGIONS
 
 SHIPPED = Path(streams.policy.__file__).parent
@@ -178,3 +184,57 @@ def test_missing_and_malformed_files_are_reported(policy_dir: Path) -> None:
 
     assert f"{SLA_FILE}: file not found" in problems
     assert any(p.startswith(f"{RESPONSIBILITY_FILE}: not valid TOML") for p in problems)
+
+
+NON_EEA_BUYERS = ["GB", "CH", "US", "SA", "KW", "JP", "CN", "BR", "MX", "AE", "TR", None]
+
+
+@pytest.mark.parametrize("country", NON_EEA_BUYERS)
+def test_no_shipped_rule_cites_eu_law_to_a_buyer_outside_the_eea(country: str | None) -> None:
+    for rule in POLICY.responsibility.rules:
+        assert not cites_eu_law(rule.source_for(country)), (rule.id, country)
+    for selector, source in [(r, r.source) for r in POLICY.windows.rules] + [
+        (r, r.source) for r in POLICY.sla.rules
+    ]:
+        if cites_eu_law(source):
+            assert country not in selector.all_countries() and selector.names_place(), source
+
+
+def test_eea_buyers_get_the_eu_law_and_uk_buyers_their_own() -> None:
+    rule = next(r for r in POLICY.responsibility.rules if r.id == "merchant-defective")
+
+    assert "Directive (EU) 2019/771" in rule.source_for("DE")
+    assert "Consumer Rights Act 2015" in rule.source_for("GB")
+    assert "Código de Defesa do Consumidor" in rule.source_for("BR")
+    assert rule.source_for("SA") == rule.source  # the marketplace policy
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "problem"),
+    [
+        pytest.param(
+            RESPONSIBILITY_FILE, 'source = "House policy"\n',
+            'source = "Directive 2011/83/EU art. 20"\n',
+            f"{RESPONSIBILITY_FILE}: rule 'manual-review': cites EU law but applies to buyers "
+            "everywhere", id="responsibility-source-for-everyone",
+        ),
+        pytest.param(
+            RESPONSIBILITY_FILE,
+            'countries = ["GB"]\nsource = "Consumer Rights Act 2015 s. 28 (the',
+            'countries = ["GB", "NO"]\nsource = "Directive 2011/83/EU art. 18 (the',
+            f"{RESPONSIBILITY_FILE}: rule 'merchant-late-delivered' citation: cites EU law but "
+            "applies to buyers outside the EU/EEA: ['GB']", id="responsibility-citation-for-gb",
+        ),
+        pytest.param(
+            WINDOWS_FILE, 'regions = ["EEA"]', 'regions = ["EEA"]\ncountries = ["CH"]',
+            f"{WINDOWS_FILE}: rule 'eu-withdrawal-14d': cites EU law but applies to buyers "
+            "outside the EU/EEA: ['CH']", id="window-for-switzerland",
+        ),
+    ],
+)
+def test_a_rule_citing_eu_law_applies_only_to_eea_buyers(
+    policy_dir: Path, file: str, old: str, new: str, problem: str
+) -> None:
+    edit(policy_dir, file, old, new)
+
+    assert any(p.startswith(problem) for p in problems_of(policy_dir)), problem

@@ -187,3 +187,22 @@ def test_every_shipped_rule_can_be_reached() -> None:
     }
 
     assert reached == {rule.id for rule in RULES.rules}
+
+
+@pytest.mark.parametrize(
+    ("country", "cited"),
+    [
+        ("DE", "Directive (EU) 2019/771"),
+        ("GB", "Consumer Rights Act 2015 s. 11"),
+        ("US", "Uniform Commercial Code § 2-313"),
+        ("SA", "Marketplace return policies"),
+        ("JP", "Marketplace return policies"),
+    ],
+)
+def test_the_source_is_the_buyers_own_law_or_the_marketplace_policy(
+    country: str, cited: str
+) -> None:
+    result = assess(make_case("wrong_item", buyer_country=country), RULES)
+
+    assert result.rule_id == "merchant-wrong-item"
+    assert result.source.startswith(cited)

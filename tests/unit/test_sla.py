@@ -251,8 +251,8 @@ def test_policy_clock_fires_a_notification_made_due_in_the_past_by_a_late_event(
     [
         # Held Monday 2 March 10:00 UTC: 5 days -> end of Saturday 7 March, Berlin.
         ("DE", "customs-hold-default", local("Europe/Berlin", 2026, 3, 7, *END_OF_DAY)),
-        # Brazil: 10 days -> 12 March in every zone; São Paulo (UTC-3) ends it first.
-        ("BR", "customs-hold-br", local("America/Sao_Paulo", 2026, 3, 12, *END_OF_DAY)),
+        # Brazil: 10 days -> 12 March in every zone; Fernando de Noronha (UTC-2) ends it first.
+        ("BR", "customs-hold-br", local("America/Noronha", 2026, 3, 12, *END_OF_DAY)),
     ],
 )
 def test_customs_hold_deadline_by_region(country: str, rule_id: str, due_at: datetime) -> None:
@@ -357,3 +357,16 @@ def test_the_clock_fires_everything_due_once_whatever_order_ticks_arrive(
 
     expected = due_notifications(case, RULES, since=BEGINNING, until=max(tick_times))
     assert sent == [n.id for n in expected]
+
+
+def test_amazon_business_days_skip_the_saudi_weekend() -> None:
+    # Received Thursday 12 March in Riyadh: Friday and Saturday are the weekend in Saudi Arabia
+    # (CLDR), so the two business days are Sunday 15 and Monday 16 March, Riyadh time.
+    case = make_case("SA", sources=("amazon",), marketplace="A17E79C6D8DWNP",
+                     return_requested_at=utc(2026, 3, 5, 10),
+                     return_received_at=utc(2026, 3, 12, 7))
+
+    refund = named(case, "refund")
+
+    assert refund.rule_id == "refund-amazon"
+    assert refund.due_at == local("Asia/Riyadh", 2026, 3, 16, *END_OF_DAY)

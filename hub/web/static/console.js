@@ -254,6 +254,10 @@
     const breached = Boolean((view.alert && view.alert.kind === "breach")
       || (view.deadline && view.deadline.breached));
     const headingId = "case-" + view.case_id.replace(/[^A-Za-z0-9_-]/g, "_");
+    // Headed by what an agent searches for (order or tracking number); views rendered before
+    // the worker sent a headline fall back to the case id.
+    const headline = view.headline
+      || { kind: "case", label: label("case", "Case"), value: view.case_id };
     const badges = el("p", { class: "badges" },
       el("span", { class: "badge status status-" + view.status }, view.status_label));
     if (view.alert) {
@@ -265,7 +269,7 @@
         view.reason.state_label));
     }
     const facts = el("dl", { class: "facts" });
-    fact(facts, "order", "Order", view.order_id);
+    if (headline.kind !== "order") fact(facts, "order", "Order", view.order_id);
     fact(facts, "case_type", "Type", view.case_type_label);
     fact(facts, "reason", "Reason", view.reason_label);
     fact(facts, "requested", "Requested", money(view.requested));
@@ -299,8 +303,10 @@
     const children = [
       el("header", {},
         el("h2", { id: headingId },
-          el("span", { class: "case-label" }, label("case", "Case")), " ",
-          el("bdi", { class: "case-id" }, view.case_id)),
+          el("span", { class: "case-label" }, headline.label), " ",
+          el("bdi", { class: "case-headline headline-" + headline.kind }, headline.value)),
+        headline.kind === "case" ? null
+          : el("p", { class: "case-ref" }, label("case", "Case") + " ", el("bdi", { class: "case-id" }, view.case_id)),
         badges),
       facts,
     ];
@@ -350,6 +356,14 @@
     });
     $("region").addEventListener("change", (event) => chooseRegion(event.target.value));
     $("status").addEventListener("change", render);
+    // `hub run` prints links with the demo token in the fragment (#token=...): a fragment is
+    // never sent to the server, so it stays out of request logs; it is removed from the address
+    // bar (and so from history and bookmarks) before anything else, and kept like a typed one.
+    const fromLink = new URLSearchParams(location.hash.slice(1)).get("token");
+    if (fromLink) {
+      history.replaceState(null, "", location.pathname + location.search);
+      sessionStorage.setItem("feed-token", fromLink);
+    }
     const saved = sessionStorage.getItem("feed-token");
     if (saved) {
       $("token").value = saved;
