@@ -179,9 +179,19 @@ _STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...]
 def mask_personal_data(text: str) -> str:
     """The text with e-mails, IBANs, cards, phones, street addresses and cued names masked."""
     masked = text
-    for pattern, replacement in _STEPS:
-        masked = pattern.sub(replacement, masked)
+    # A mask can uncover another match that the original text hid (in "a@b.c.@d.e" the
+    # second address is glued to the first): mask again until nothing changes. Each pass
+    # that changes something removes an "@" or a digit run, so this ends in a few passes.
+    for _ in range(_MAX_PASSES):
+        before = masked
+        for pattern, replacement in _STEPS:
+            masked = pattern.sub(replacement, masked)
+        if masked == before:
+            break
     return masked
+
+
+_MAX_PASSES = 4
 
 
 MASK_CACHE_SIZE = 4096

@@ -134,3 +134,8 @@ def test_a_long_local_part_without_at_sign_is_not_an_email() -> None:
     text = "a" * 32_000
     assert privacy._EMAIL.search(text) is None
     assert mask_personal_data(text + "@example.com") == "[email]"
+
+
+def test_an_address_glued_to_another_is_masked_too() -> None:
+    # Found by the idempotence property: the second address only shows once the first is masked.
+    assert mask_personal_data("0@0.0.@0.0") == "[email][email]"
