@@ -13,10 +13,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from connectors.payments.stripe import possibly_same_refund
 from schemas.case import (
     Case,
     CaseCustoms,
@@ -296,7 +297,8 @@ class _Fold:
         self.opened_at: datetime | None = None
         self.open_disputes: set[str] = set()
         # refund id -> (source kind, amount); a later failure of the same id removes it
-        self.refunds: dict[str, tuple[str, Money]] = {}
+        # refund id -> the event that reported it; a later failure of the same id removes it
+        self.refunds: dict[str, CanonicalEvent] = {}
         self.milestones: dict[str, datetime | None] = {}
         self.return_numbers: set[str] = set()
 
@@ -335,14 +337,21 @@ class _Fold:
         return set(self.refunds)
 
     def refunded_totals(self) -> list[Money]:
-        # A marketplace and its payment provider report the same money movement under
-        # different refund ids; the payment provider is the one that moved the money.
-        kinds = {kind for kind, _ in self.refunds.values()}
-        preferred = "payment" if "payment" in kinds else "marketplace"
+        """The money refunded, per currency: refunds count once each, and two reports are the
+        same money only when the evidence says so (`same_money`)."""
+        counted: list[CanonicalEvent] = []
+        paired: set[int] = set()
+        for event in sorted(self.refunds.values(), key=event_order):
+            twin = next((i for i, other in enumerate(counted)
+                         if i not in paired and same_money(event, other)), None)
+            if twin is None:
+                counted.append(event)
+            else:
+                paired.add(twin)  # one money movement reported twice: count it once
         totals: dict[str, Money] = {}
-        for kind, amount in self.refunds.values():
-            if kind != preferred:
-                continue
+        for event in counted:
+            amount = event.money
+            assert amount is not None  # only refunds with an amount are kept
             totals[amount.currency] = (
                 totals[amount.currency] + amount if amount.currency in totals else amount
             )
@@ -407,7 +416,7 @@ def _refund_succeeded(state: _Fold, event: CanonicalEvent) -> None:
     state.case_type = state.case_type or "refund_only"
     if event.money is not None:
         refund_id = event.refund_id or event.event_id
-        state.refunds[refund_id] = (event.source_kind, event.money)
+        state.refunds[refund_id] = event
     state.propose("refunded")
     state.first("refunded_at", event.occurred_at)
 
@@ -454,6 +463,31 @@ def _customs_update(state: _Fold, event: CanonicalEvent) -> None:
         state.first("customs_held_at", event.occurred_at)
     elif event.customs.status in ("released", "duties_paid", "refused", "seized", "returned"):
         state.milestones["customs_held_at"] = None
+
+
+SAME_MONEY_WINDOW = timedelta(days=3)
+"""A marketplace's refund and a payment provider's refund of the same amount this close in
+time are taken as one money movement reported twice."""
+
+
+def same_money(first: CanonicalEvent, second: CanonicalEvent) -> bool:
+    """Whether two refunds (under different ids) report the same money movement.
+
+    Only on evidence: the same amount and currency, and either a Stripe refund derived from
+    `charge.refunded` matching a refund of that charge (`possibly_same_refund`), or a
+    marketplace's and a payment provider's report sharing a payment reference or lying within
+    `SAME_MONEY_WINDOW` of each other. Two refunds of one provider under different ids are two
+    refunds; refunds of different amounts are different money (a partial refund on the
+    marketplace and a later one at the payment provider both reached the buyer).
+    """
+    if first.money is None or second.money is None or first.money != second.money:
+        return False
+    if possibly_same_refund(first, second):
+        return True
+    if first.source_kind == second.source_kind:
+        return False
+    shared = set(first.reference_values("payment")) & set(second.reference_values("payment"))
+    return bool(shared) or abs(first.occurred_at - second.occurred_at) <= SAME_MONEY_WINDOW
 
 
 def _dispute_key(event: CanonicalEvent) -> str:
