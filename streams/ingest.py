@@ -45,6 +45,8 @@ from streams.topics import TopicNames
 log = logging.getLogger("streams.ingest")
 
 LINKS_REMEMBERED = 100_000
+LARGE_RECORD_BYTES = 64 * 1024
+"""Raw records above this size are normalized off the event loop's thread."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +160,14 @@ class IngestStage:
         acks = []
         for messages in batch.values():
             for message in messages:
-                result = ingest_record(_raw(self.topics, message), now=now)
+                raw = _raw(self.topics, message)
+                if len(raw.value) > LARGE_RECORD_BYTES:
+                    # A large payload can take a connector many milliseconds; in a thread the
+                    # event loop keeps its turns (the interpreter switches every few ms), so
+                    # heartbeats and the other stages are not held up by one record.
+                    result = await asyncio.to_thread(ingest_record, raw, now=now)
+                else:
+                    result = ingest_record(raw, now=now)
                 acks += [await send for send in self._sends(result, producer, links)]
             await asyncio.sleep(0)  # let heartbeats and other stages run between partitions
         self.sent += len(acks)  # handed to the producer (a batch read again counts again)
