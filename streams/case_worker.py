@@ -54,7 +54,7 @@ from streams.case_step import (
     tick,
 )
 from streams.dead_letters import DeadLetter, as_header_pairs
-from streams.delivery import CommittedOffsets, partition_offsets
+from streams.delivery import STAGE_FETCH, CommittedOffsets, partition_offsets
 from streams.state_store import PartitionStore, restore
 from streams.topics import TopicNames
 
@@ -149,6 +149,7 @@ class CaseWorker:
             session_timeout_ms=10_000,
             heartbeat_interval_ms=3_000,
             max_poll_interval_ms=300_000,
+            **STAGE_FETCH,
             **options,
         )
         self._restorer = AIOKafkaConsumer(
