@@ -237,13 +237,14 @@ def render(session: Any, machine: dict[str, str], *, elapsed: float,
               f"17TRACK + Adyen), {records_per_case:.1f} records per case, stories interleaved "
               f"in waves of 64; sizes {getattr(session, 'size_summary', 'n/a')}; raw topics "
               f"{', '.join(session.sources)}, 4 partitions each, keys = provider ids.",
-              f"- Sizes: B0/B1/Q throughput {plan.shared_records:,} records "
+              f"- Sizes: B0/B1/F0/N/Q throughput {plan.shared_records:,} records "
               f"(1M does not fit the run's time budget: see README), H {plan.hub_records:,} "
               f"records; {plan.reps} interleaved repetitions per variant.",
               "- acks=all everywhere: harness producers (aiokafka `acks='all'`), B0/B1 "
               "(aiokafka `acks='all'`, linger 5 ms, 256 KiB batches, commit after acks), Q "
-              "(librdkafka `acks=all`, Quix's idempotent producer, at-least-once), H (faust "
-              "`producer_acks=-1` in hub/app.py).",
+              "(librdkafka `acks=all`, Quix's idempotent producer, at-least-once), F0 (faust "
+              "`producer_acks=-1`), N and H (aiokafka idempotent `acks=all`; H's case step "
+              "transactional).",
               "- Pinning: broker (every JVM thread) and harness on core 0; the variant under "
               "test on core 1 (`taskset -c 1`); two H workers unpinned. Other load on the "
               "machine is not controlled: see load average below.",
