@@ -10,7 +10,7 @@ from typing import Any
 
 from bench.machine import INFRA_CPUS, pin_process_tree
 from hub.local_kafka import LocalKafka
-from hub.settings import DEFAULT_KAFKA_VERSION
+from schemas.settings import DEFAULT_KAFKA_VERSION
 
 # Broker timestamps of outputs: the broker stamps each record when it appends it, so rates and
 # latencies use one clock and no client can skew them.
@@ -26,7 +26,7 @@ def free_port() -> int:
 def start_broker(out_dir: Path, *, partitions: int, heap: str = "1g", pin: bool = True
                  ) -> LocalKafka:
     """A dedicated single-node KRaft broker on free ports with its own data dir."""
-    from hub.settings import load_settings
+    from schemas.settings import load_settings
 
     broker = LocalKafka(
         version=DEFAULT_KAFKA_VERSION,

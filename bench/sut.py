@@ -148,7 +148,7 @@ class Variant:
 
     def topics_to_create(self) -> dict[str, dict[str, str]]:
         if self.is_hub:
-            from hub.settings import load_settings
+            from schemas.settings import load_settings
             from streams.provisioning import hub_topics
 
             settings = load_settings(topic_prefix=self.ns, partitions=self.partitions)

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from hub.raw_records import RawRecord, encode_headers
 from hub.sample_traffic import STORIES, SamplePayload
+from schemas.raw_records import RawRecord, encode_headers
 
 SEQ_HEADER = "bench.seq"
 WAVE = 64  # stories interleaved per wave: payload 0 of 64 cases, then payload 1, ...

@@ -24,7 +24,7 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from connectors.base import Parse
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from schemas.events import CanonicalEvent
 
 log = logging.getLogger("connectors")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from schemas.events import Reference, ReferenceKind
 
 # The strongest reference first: an order names the case directly; the rest need a link.

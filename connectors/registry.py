@@ -6,7 +6,7 @@ from connectors.base import Connector
 from connectors.carriers import CARRIER_CONNECTORS
 from connectors.marketplaces import MARKETPLACE_CONNECTORS
 from connectors.payments import PAYMENT_CONNECTORS
-from hub.errors import ConfigurationError
+from schemas.errors import ConfigurationError
 
 CONNECTORS: tuple[Connector, ...] = (
     *MARKETPLACE_CONNECTORS,

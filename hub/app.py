@@ -7,12 +7,12 @@ from typing import Any
 
 import faust
 
-from hub.settings import Settings
 from hub.web.access import BUILTIN_VIEWS_OFF
 from hub.web.feeds import register_feed_views
 from hub.web.health import register_health_view
 from hub.web.metrics import register_metrics
 from hub.web.queries import register_query_views
+from schemas.settings import Settings
 from streams.feeds import register_feeds
 from streams.kafka_clients import kafka_client_options
 from streams.pipeline import register_pipeline

@@ -12,9 +12,9 @@ import typer
 
 from hub.cli_feed import feed_cli
 from hub.cli_policy import policy_cli
-from hub.errors import ConfigurationError, HubError, RecordError
 from hub.logs import configure_logging
-from hub.settings import load_settings
+from schemas.errors import ConfigurationError, HubError, RecordError
+from schemas.settings import load_settings
 
 cli = typer.Typer(
     help="aftersales-hub: after-sales integration hub on Apache Kafka.",

@@ -17,8 +17,8 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from hub.errors import HubError
 from schemas.case import CASE, Case
+from schemas.errors import HubError
 
 feed_cli = typer.Typer(
     help="Localized regional case feeds.", no_args_is_help=True, add_completion=False
@@ -87,7 +87,7 @@ def render(
     case = _read_case(case_file)
     translation = None
     if translate:
-        from hub.settings import load_settings
+        from schemas.settings import load_settings
         from translations.machine import resilient_translator_from_settings
 
         try:

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from hub.settings import Settings
+from schemas.settings import Settings
 from streams.dead_letters import dlq_fields, original_headers
 from streams.kafka_clients import kafka_client_options
 from streams.topics import TopicNames

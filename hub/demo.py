@@ -27,9 +27,9 @@ from aiokafka import AIOKafkaProducer
 
 from hub.demo_traffic import demo_stories
 from hub.local_kafka import LocalKafka
-from hub.raw_records import RawRecord, encode_headers
 from hub.sample_traffic import CaseStory, generate
-from hub.settings import Settings
+from schemas.raw_records import RawRecord, encode_headers
+from schemas.settings import Settings
 from streams.kafka_clients import kafka_client_options
 from streams.provisioning import ensure_topics
 from streams.topics import TopicNames

@@ -30,9 +30,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from hub.errors import ConfigurationError
-from hub.settings import Settings
+from schemas.errors import ConfigurationError
 from schemas.records import MESSAGE_HEADER, EraseMessage
+from schemas.settings import Settings
 from streams.case_step import CaseState, ReferenceState, decode_state, erasure_targets
 from streams.cases import case_id_for_order
 from streams.kafka_clients import kafka_client_options

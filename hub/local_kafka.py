@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hub.errors import BrokerError, ToolMissingError
-from hub.settings import Settings
+from schemas.errors import BrokerError, ToolMissingError
+from schemas.settings import Settings
 
 log = logging.getLogger("hub.kafka")
 

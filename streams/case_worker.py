@@ -36,8 +36,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError, ProducerFenced
 
-from hub.recent import RecentMap
 from schemas.events import CANONICAL_EVENT, CanonicalEvent
+from schemas.recent import RecentMap
 from schemas.records import ERASE_MESSAGE, INBOX_KINDS, MESSAGE_HEADER, InboxKind
 from streams.case_step import (
     CaseState,

@@ -44,9 +44,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from hub.errors import SkippableRecordError
-from hub.settings import Settings
 from schemas.case import CASE, RETURN_SHIPMENT, Case, ReturnShipment
+from schemas.errors import SkippableRecordError
+from schemas.settings import Settings
 from streams.kafka_clients import kafka_client_options
 from streams.pipeline import run_supervised
 from streams.read_model import ReadModel, follow_topics

@@ -25,8 +25,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from hub.recent import RecentMap
 from schemas.events import CANONICAL_EVENT
+from schemas.recent import RecentMap
 from schemas.records import MESSAGE_HEADER, InboxKind, LinkMessage
 from streams.correlation import route
 from streams.dead_letters import DeadLetter, as_header_pairs

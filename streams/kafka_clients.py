@@ -20,7 +20,7 @@ from typing import Any
 
 from aiokafka.helpers import create_ssl_context
 
-from hub.settings import Settings
+from schemas.settings import Settings
 
 
 def kafka_client_options(settings: Settings) -> dict[str, Any]:

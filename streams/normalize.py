@@ -18,9 +18,9 @@ from datetime import datetime
 
 from connectors.boundary import Ignored
 from connectors.registry import connector_for
-from hub.errors import HubError, RecordError
-from hub.raw_records import decode_record
+from schemas.errors import HubError, RecordError
 from schemas.events import CanonicalEvent, RawRecordRef
+from schemas.raw_records import decode_record
 from streams.dead_letters import DeadLetter
 
 log = logging.getLogger("streams.normalize")

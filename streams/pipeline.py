@@ -23,7 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from hub.settings import Settings
+from schemas.settings import Settings
 from streams.case_step import StepSettings
 from streams.case_worker import CaseWorker, CaseWorkerConfig
 from streams.cases import ReasonClassifier

@@ -29,7 +29,7 @@ import logging
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from hub.settings import Settings
+from schemas.settings import Settings
 from streams.kafka_clients import kafka_client_options
 from streams.topics import TopicNames
 

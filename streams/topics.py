@@ -1,6 +1,6 @@
 """Every topic name of the hub, in one documented pattern (a deployment may add a prefix).
 
-    raw.<source>       bytes exactly as received, with hub headers (hub.raw_records)
+    raw.<source>       bytes exactly as received, with hub headers (schemas.raw_records)
     case.inbox         the case step's input, keyed by case id (canonical events) or by
                        reference ("tracking:1Z...": links, events waiting for their case);
                        header `hub.message` says which (schemas.records)

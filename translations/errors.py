@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from hub.errors import ConfigurationError, HubError
+from schemas.errors import ConfigurationError, HubError
 
 
 class LocalizationConfigError(ConfigurationError):

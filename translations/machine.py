@@ -27,10 +27,10 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from hub.errors import ConfigurationError
-from hub.recent import RecentMap
-from hub.settings import Settings
 from schemas.case import Case
+from schemas.errors import ConfigurationError
+from schemas.recent import RecentMap
+from schemas.settings import Settings
 from translations.errors import TranslationUnavailableError
 from translations.glossary import GLOSSARY, Glossary, primary_language, restore_terms
 from translations.language import detect_language

@@ -39,7 +39,7 @@ from babel.core import get_global
 from connectors.boundary import capped_text
 from connectors.carriers._status import ROUTINE_STATUSES
 from connectors.carriers._zones import Place, resolve_zone
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from schemas.events import (
     CanonicalEvent,
     Customs,

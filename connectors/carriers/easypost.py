@@ -42,7 +42,7 @@ from connectors.carriers._common import (
 from connectors.carriers._customs import recognize_customs
 from connectors.carriers._status import EASYPOST_DETAIL_REASONS, easypost_status, with_customs
 from connectors.carriers._zones import Place
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from schemas.events import CanonicalEvent, Direction
 
 SOURCE = "easypost"

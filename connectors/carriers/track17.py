@@ -63,7 +63,7 @@ from connectors.carriers._status import (
     with_customs,
 )
 from connectors.carriers._zones import Place
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from schemas.events import CanonicalEvent
 
 SOURCE = "17track"

@@ -23,7 +23,7 @@ from typing import Any
 
 from connectors.boundary import capped_text
 from connectors.references import case_key_of, references
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from schemas.events import (
     CanonicalEvent,
     EventType,

@@ -59,7 +59,7 @@ from connectors.marketplaces._common import (
     refs,
     text_or_none,
 )
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from schemas.events import CanonicalEvent, EventType, ReasonCode, Shipment, ShipmentStatus
 
 SOURCE: Final = "mercadolibre"

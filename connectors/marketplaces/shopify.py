@@ -53,7 +53,7 @@ from connectors.marketplaces._common import (
     refs,
     text_or_none,
 )
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from schemas.events import CanonicalEvent, EventType, ReasonCode, Shipment
 from schemas.money import Money
 from schemas.timestamps import SourceTime

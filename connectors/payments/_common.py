@@ -15,7 +15,7 @@ from typing import Any
 from connectors.boundary import capped_text, require
 from connectors.references import case_key_of as case_key_of
 from connectors.references import references as references
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from schemas.events import (
     SOURCE_KINDS,
     CanonicalEvent,

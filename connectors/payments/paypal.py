@@ -55,7 +55,7 @@ from connectors.payments._common import (
     require_text,
     text_at,
 )
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from schemas.events import CanonicalEvent, EventType, ReasonCode, ReferenceKind
 from schemas.money import Money
 from schemas.timestamps import SourceTime

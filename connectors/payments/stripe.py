@@ -66,7 +66,7 @@ from connectors.payments._common import (
     text_at,
 )
 from connectors.payments._minor_units import STRIPE
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from schemas.events import CanonicalEvent, EventType, ReasonCode, ReferenceKind
 from schemas.money import Money
 from schemas.timestamps import SourceTime

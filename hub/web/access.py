@@ -35,7 +35,7 @@ from typing import Any
 from aiohttp import web as aioweb
 from pydantic import SecretStr
 
-from hub.settings import Settings
+from schemas.settings import Settings
 from translations.errors import UnknownRegionError
 from translations.regions import REGIONS, RegionsConfig
 

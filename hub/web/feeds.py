@@ -38,7 +38,6 @@ from typing import Any, get_args
 from aiohttp import web as aioweb
 from faust.web import View
 
-from hub.settings import Settings
 from hub.web.access import (
     Principal,
     authenticate,
@@ -48,6 +47,7 @@ from hub.web.access import (
     install_access,
 )
 from schemas.case import CaseStatus
+from schemas.settings import Settings
 from streams.feeds import FeedHub, FeedPosition
 from translations.errors import UnknownRegionError
 from translations.regions import REGIONS, Region, RegionsConfig

@@ -35,8 +35,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from hub.settings import Settings
 from hub.web.health import worker_health
+from schemas.settings import Settings
 from streams.feed_stage import FeedStage
 from streams.kafka_clients import kafka_client_options
 from streams.metrics import GroupFigures, Histogram, ServiceMetrics

@@ -29,7 +29,7 @@ the resource fetched by the signed id (`hub.webhooks.resources`), with the fetch
 
 Every rejection is logged with source, reason, status and remote address; the source (a raw
 path segment) and the detail are escaped and cut (`loggable`), and no answer echoes them. The
-record carries the body exactly as received and the hub headers of `hub.raw_records`, with the
+record carries the body exactly as received and the hub headers of `schemas.raw_records`, with the
 provider headers connectors need (`KEPT_HEADERS`); its key is the provider's delivery or event id
 when known.
 
@@ -58,8 +58,6 @@ from aiokafka import AIOKafkaProducer
 
 from connectors.base import Connector, SignatureScheme
 from connectors.registry import CONNECTORS
-from hub.raw_records import RawRecord, encode_headers
-from hub.settings import Settings
 from hub.webhooks._io import read_limited
 from hub.webhooks.certificates import (
     CertificateFetcher,
@@ -86,6 +84,8 @@ from hub.webhooks.signatures import (
     verify_paypal,
     verify_shopify,
 )
+from schemas.raw_records import RawRecord, encode_headers
+from schemas.settings import Settings
 from streams.kafka_clients import kafka_client_options
 from streams.topics import raw_topic
 

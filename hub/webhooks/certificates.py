@@ -21,9 +21,9 @@ from typing import Protocol
 
 import aiohttp
 
-from hub.errors import HubError
 from hub.webhooks._io import read_limited
 from hub.webhooks.signatures import CertificateVerifier, paypal_cert_url
+from schemas.errors import HubError
 
 
 class CertificateFetchError(HubError):

@@ -20,8 +20,8 @@ from typing import Protocol
 
 import aiohttp
 
-from hub.errors import HubError
 from hub.webhooks._io import read_limited
+from schemas.errors import HubError
 
 MERCADOLIBRE_RESOURCES = (
     re.compile(r"/post-purchase/v1/claims/(?P<id>\d+)"),

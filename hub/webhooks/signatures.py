@@ -107,7 +107,7 @@ from typing import Literal, Protocol
 from urllib.parse import unquote, urlsplit
 
 from connectors.base import SignatureScheme
-from hub.errors import ConfigurationError
+from schemas.errors import ConfigurationError
 
 RejectReason = Literal[
     "missing_signature",

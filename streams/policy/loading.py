@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from babel import Locale
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from hub.errors import ConfigurationError
+from schemas.errors import ConfigurationError
 from schemas.territories import country_zones, listed_zones
 from schemas.timestamps import zone
 from streams.policy.localtime import REGIONS

@@ -15,11 +15,11 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
-from hub.settings import load_settings
 from hub.web.access import BUILTIN_VIEWS_OFF
 from hub.web.feeds import register_feed_views
 from hub.web.queries import register_query_views
 from schemas.case import Case
+from schemas.settings import load_settings
 from streams.feeds import FeedHub
 from streams.read_model import ReadModel
 from tests.support.sse import EventStream

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from hub.local_kafka import LocalKafka
-from hub.settings import DEFAULT_KAFKA_VERSION, load_settings
+from schemas.settings import DEFAULT_KAFKA_VERSION, load_settings
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hub.sample_traffic import generate
-from hub.settings import load_settings
+from schemas.settings import load_settings
 from streams.cases import case_id_for_order
 from streams.provisioning import hub_topics
 from tests.support.kafka import Record, read_all, read_until, wait_caught_up

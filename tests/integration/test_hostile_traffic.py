@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from hub.raw_records import RawRecord, encode_headers
 from hub.sample_traffic import generate
+from schemas.raw_records import RawRecord, encode_headers
 from streams.dead_letters import dlq_fields
 from streams.ingest import ingest_record
 from streams.normalize import RawKafkaRecord

@@ -19,7 +19,7 @@ from aiokafka.errors import KafkaError
 
 from hub.local_kafka import LocalKafka, SaslListener
 from hub.sample_traffic import generate
-from hub.settings import DEFAULT_KAFKA_VERSION, load_settings
+from schemas.settings import DEFAULT_KAFKA_VERSION, load_settings
 from streams.cases import case_id_for_order
 from streams.kafka_clients import kafka_client_options
 from tests.support.kafka import read_until

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.raw_records import RawRecord, encode_headers
 from schemas.events import CANONICAL_EVENT
+from schemas.raw_records import RawRecord, encode_headers
 from schemas.records import MESSAGE_HEADER
 from streams.cases import case_id_for_order
 from streams.dead_letters import dlq_fields

@@ -29,10 +29,10 @@ from cryptography.x509.oid import NameOID
 from yarl import URL
 
 from connectors.base import SignatureScheme
-from hub.settings import Settings, load_settings
 from hub.webhooks.app import PayPalCertificates, create_intake_app
 from hub.webhooks.certificates import CryptographyCertificateVerifier
 from hub.webhooks.resources import HttpResourceFetcher
+from schemas.settings import Settings, load_settings
 from tests.support.connector_fixtures import FIXTURES
 
 pytestmark = pytest.mark.integration

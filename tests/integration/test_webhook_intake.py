@@ -26,10 +26,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import ConsumerRecord
 
 from connectors.base import SignatureScheme
-from hub.raw_records import decode_record
-from hub.settings import Settings, load_settings
 from hub.webhooks.app import create_intake_app, serve_intake
 from hub.webhooks.signatures import adyen_signing_string
+from schemas.raw_records import decode_record
+from schemas.settings import Settings, load_settings
 
 pytestmark = pytest.mark.integration
 

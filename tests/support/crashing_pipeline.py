@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 
-from hub.settings import load_settings
+from schemas.settings import load_settings
 from streams.pipeline import build_pipeline
 from streams.provisioning import ensure_topics
 from streams.topics import TopicNames

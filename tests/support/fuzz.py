@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from connectors.boundary import FREE_TEXT_LIMIT, TRUNCATION_MARK
 from connectors.registry import connector_for
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from schemas.events import CANONICAL_EVENT, CanonicalEvent
 from tests.support.connector_fixtures import RECEIVED_AT, ConnectorFixture, load_fixtures
 

@@ -11,10 +11,10 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from connectors.registry import connector_for
-from hub.raw_records import RawRecord, encode_headers
 from hub.sample_traffic import CaseStory, SamplePayload
 from schemas.case import CASE, Case
 from schemas.events import CanonicalEvent
+from schemas.raw_records import RawRecord, encode_headers
 from streams.cases import apply_event, case_id_for_order
 from streams.correlation import route
 from tests.support.connector_fixtures import RECEIVED_AT

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from connectors.payments._minor_units import ADYEN
 from connectors.payments.adyen import parse
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from schemas.events import CanonicalEvent
 from schemas.money import ACTIVE_CURRENCIES, Money, currency_exponent
 from tests.support.connector_fixtures import RECEIVED_AT

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from connectors.carriers.aftership import parse
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from schemas.events import CanonicalEvent
 from tests.support.connector_fixtures import RECEIVED_AT
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from connectors.marketplaces.amazon import CONNECTOR, parse
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from tests.support.connector_fixtures import FIXTURES, RECEIVED_AT
 
 AMAZON = FIXTURES / "amazon"

@@ -81,7 +81,7 @@ def test_the_report_says_what_was_removed_and_when_the_rest_expires() -> None:
     from datetime import UTC, datetime
 
     from hub.erasure import Erasure, ErasureRequest, _expires_by
-    from hub.settings import load_settings
+    from schemas.settings import load_settings
 
     request = ErasureRequest.for_order("1001")
     assert request.case_id == case_id_for_order("1001")

@@ -17,7 +17,7 @@ from connectors.boundary import (
     translate_errors,
 )
 from connectors.registry import CONNECTORS
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from schemas.events import CanonicalEvent
 from tests.support.connector_fixtures import RECEIVED_AT
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from connectors.boundary import Ignored
 from connectors.registry import CONNECTORS, connector_for
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from schemas.events import CANONICAL_EVENT, SOURCE_KINDS
 from tests.support.connector_fixtures import RECEIVED_AT, load_fixtures, mismatches
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from connectors.boundary import FREE_TEXT_LIMIT
 from connectors.registry import CONNECTORS, connector_for
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from tests.support.connector_fixtures import RECEIVED_AT, ConnectorFixture, load_fixtures
 from tests.support.fuzz import (
     Mutant,

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from hub.settings import load_settings
 from schemas.case import Case
 from schemas.money import Money
 from schemas.records import CaseChangeRecord
+from schemas.settings import load_settings
 from streams.feed_stage import FeedBatch, render_batch
 from streams.feeds import ChangeRecord, FeedHub, FeedPublisher, FeedUpdate, build_translators
 from streams.read_model import ReadModel

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from connectors.marketplaces.hub import CONNECTOR, parse
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from tests.support.connector_fixtures import RECEIVED_AT, load_fixtures
 
 FIXTURES = load_fixtures("hub")

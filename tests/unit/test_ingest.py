@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hub.raw_records import RawRecord, encode_headers
 from schemas.events import CANONICAL_EVENT
+from schemas.raw_records import RawRecord, encode_headers
 from schemas.records import LinkMessage
 from streams.cases import case_id_for_order
 from streams.ingest import ingest_record

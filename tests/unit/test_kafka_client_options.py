@@ -9,8 +9,8 @@ import faust
 import pytest
 
 from hub.app import faust_credentials
-from hub.errors import ConfigurationError
-from hub.settings import load_settings
+from schemas.errors import ConfigurationError
+from schemas.settings import load_settings
 from streams.kafka_clients import kafka_client_options
 
 

@@ -17,9 +17,9 @@ import pytest
 import requests
 from deep_translator import exceptions as dt
 
-from hub.errors import ConfigurationError
-from hub.settings import load_settings
 from schemas.case import Case
+from schemas.errors import ConfigurationError
+from schemas.settings import load_settings
 from tests.support.libretranslate import FakeLibreTranslate, running_libretranslate
 from tests.support.translators import EchoTranslator
 from translations.errors import TranslationUnavailableError

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from connectors.payments.paypal import parse
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from schemas.events import CanonicalEvent
 from schemas.money import Money
 from tests.support.connector_fixtures import RECEIVED_AT

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import streams.policy
-from hub.errors import ConfigurationError
 from schemas.case import Case, CaseMilestones
+from schemas.errors import ConfigurationError
 from streams.policy import PolicyConfigurationError, evaluate_window, load_policy
 from streams.policy.loading import (
     RESPONSIBILITY_FILE,

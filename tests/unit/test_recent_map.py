@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.recent import RecentMap
+from schemas.recent import RecentMap
 
 
 def test_recent_map_forgets_the_least_recently_used() -> None:

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from hub.errors import ConfigurationError
-from hub.settings import load_settings
+from schemas.errors import ConfigurationError
 from schemas.money import DEFAULT_MONEY_CEILING, Money, configure_money_ceiling, money_ceiling
+from schemas.settings import load_settings
 
 
 @pytest.fixture(autouse=True)

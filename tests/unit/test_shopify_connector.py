@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from connectors.marketplaces.shopify import CONNECTOR, parse, shopify_id
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from tests.support.connector_fixtures import FIXTURES, RECEIVED_AT
 
 SHOPIFY = FIXTURES / "shopify"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from connectors.payments._minor_units import STRIPE
 from connectors.payments.stripe import parse, parse_derived_refund_id, possibly_same_refund
-from hub.errors import SkippableRecordError
+from schemas.errors import SkippableRecordError
 from schemas.events import CanonicalEvent
 from schemas.money import Money, currency_exponent
 from tests.support.connector_fixtures import RECEIVED_AT, load_fixtures

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.settings import load_settings
+from schemas.settings import load_settings
 from streams.provisioning import expiring_topics, hub_topics
 from streams.topics import TopicNames
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from hub.settings import load_settings
 from hub.web.access import WebAccess, b64url_decode, b64url_encode
 from hub.web.queries import masked_case, masked_shipment
+from schemas.settings import load_settings
 from translations.regions import REGIONS
 
 TEAM_DE, TEAM_JP, OPERATOR = "tok-de-1", "tok-jp-1", "tok-operator-1"

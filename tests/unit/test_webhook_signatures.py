@@ -27,7 +27,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors.base import SignatureScheme
-from hub.errors import ConfigurationError
 from hub.webhooks.replay import InMemoryReplayCache
 from hub.webhooks.signatures import (
     HTTP_SCHEMES,
@@ -51,6 +50,7 @@ from hub.webhooks.signatures import (
     verify_stripe,
     verify_ups,
 )
+from schemas.errors import ConfigurationError
 from tests.support.connector_fixtures import FIXTURES
 
 NOW = datetime(2026, 3, 2, 10, 30, 0, tzinfo=UTC)

@@ -16,7 +16,7 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from hub.errors import ConfigurationError
+from schemas.errors import ConfigurationError
 from schemas.money import DEFAULT_MONEY_CEILING, MAX_MONEY_CEILING, configure_money_ceiling
 
 DEFAULT_KAFKA_VERSION = "4.1.1"

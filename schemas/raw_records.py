@@ -21,7 +21,7 @@ from typing import Literal
 
 from schemas.timestamps import format_utc
 
-log = logging.getLogger("hub.raw_records")
+log = logging.getLogger("schemas.raw_records")
 
 SOURCE_HEADER = "hub.source"
 RECEIVED_AT_HEADER = "hub.received_at"
