@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.payments.stripe import possibly_same_refund
 from schemas.case import (
@@ -70,7 +70,8 @@ def case_id_for_order(order_id: str) -> str:
 
 
 class CaseLedger(BaseModel):
-    """The case builder's table value: every applied event, in event-time order."""
+    """Every event applied to a case, in event-time order: the sequential fold one event (or
+    group) at a time, that the case step's result must equal (`apply_events`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -79,34 +80,6 @@ class CaseLedger(BaseModel):
     events: tuple[CanonicalEvent, ...] = ()
     applied: tuple[str, ...] = Field((), description="event ids in the order they were applied")
     published: bool = Field(False, description="a Case has been emitted for this ledger")
-    change_ends: tuple[int, ...] = Field(
-        (),
-        description="the version each change ended at; empty while every change applied one "
-        "event (the case builder's way today), as that is derivable",
-    )
-
-    def has(self, event_id: str) -> bool:
-        return event_id in self.applied
-
-    def change_span(self, position: int) -> tuple[int, int]:
-        """(versions before, after) the change that applied the `position`-th event (1-based)."""
-        start = 0
-        for end in self.change_ends:
-            if end >= position:
-                return start, end
-            start = end
-        return position - 1, position
-
-    def ends_so_far(self) -> tuple[int, ...]:
-        """`change_ends` written out for every change (none are stored while each change
-        applied one event)."""
-        if self.change_ends or not self.version:
-            return self.change_ends
-        return tuple(range(1, self.version + 1))
-
-
-CASE_LEDGER = TypeAdapter(CaseLedger)
-
 
 @dataclass(frozen=True, slots=True)
 class CaseChange:
@@ -166,9 +139,6 @@ def apply_events(
         events=tuple(sorted((*current.events, *fresh), key=event_order)),
         applied=(*current.applied, *(event.event_id for event in fresh)),
         published=current.published,
-        change_ends=(
-            (*current.ends_so_far(), version) if current.change_ends or len(fresh) > 1 else ()
-        ),
     )
     case, shipments, customs = _fold(updated, classify_reason)
     if case is not None and not updated.published:
@@ -180,41 +150,6 @@ def apply_events(
         customs=customs,
         changed_fields=changed_fields(previous, case),
         events=tuple(fresh),
-    )
-
-
-def replay_change(
-    ledger: CaseLedger, event_id: str, *, classify_reason: ReasonClassifier | None = None
-) -> CaseChange:
-    """The change that applied `event_id`, rebuilt exactly from the ledger.
-
-    A worker that dies after its state reached the store but before its outputs reached the
-    broker sees the event again as a duplicate; republishing this change makes the outputs
-    at-least-once without applying anything twice.
-    """
-    start, end = ledger.change_span(ledger.applied.index(event_id) + 1)
-    before = _prefix(ledger, start)
-    previous = fold_case(before, classify_reason=classify_reason) if start else None
-    by_id = {event.event_id: event for event in ledger.events}
-    change = apply_events(
-        before if start else None,
-        [by_id[applied] for applied in ledger.applied[start:end]],
-        case_id=ledger.case_id,
-        previous=previous,
-        classify_reason=classify_reason,
-    )
-    assert change is not None and change.ledger.applied == ledger.applied[:end]
-    return change
-
-
-def _prefix(ledger: CaseLedger, count: int) -> CaseLedger:
-    kept = set(ledger.applied[:count])
-    return CaseLedger(
-        case_id=ledger.case_id,
-        version=count,
-        events=tuple(e for e in ledger.events if e.event_id in kept),
-        applied=ledger.applied[:count],
-        change_ends=tuple(end for end in ledger.ends_so_far() if end <= count),
     )
 
 

@@ -1,12 +1,11 @@
-"""Several events applied to a case as one change: the same Case as one at a time, and a
-duplicate after a crash rebuilds exactly the change that applied it."""
+"""Several events applied to a case as one change: the same Case as one at a time."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.cases import apply_event, apply_events, fold_case, replay_change
+from streams.cases import apply_event, apply_events
 from tests.unit.test_case_fold import CASE_ID, build, scenario
 
 
@@ -35,9 +34,7 @@ def test_grouping_never_changes_the_case(sizes, rnd) -> None:  # type: ignore[no
     ledger, grouped, changes = in_groups(events, sizes)
     assert grouped == one_by_one
     assert ledger is not None and ledger.version == len(events)
-    assert ledger.ends_so_far() == tuple(
-        sum(len(change.events) for change in changes[: i + 1]) for i in range(len(changes))
-    )
+    assert [e for change in changes for e in change.events] == events
 
 
 def test_a_change_lists_its_events_in_the_order_applied() -> None:
@@ -64,37 +61,8 @@ def test_duplicates_inside_and_outside_the_group_are_skipped() -> None:
     assert apply_events(again.ledger, events[:3], case_id=CASE_ID) is None
 
 
-def test_replay_rebuilds_each_grouped_change_exactly() -> None:
-    events = scenario()
-    ledger, _, changes = in_groups(events, [2, 3, 1, 4, 100])
-    assert ledger is not None
-    for change in changes:
-        for event in change.events:
-            again = replay_change(ledger, event.event_id)
-            assert again.events == change.events
-            assert again.case == change.case
-            assert again.changed_fields == change.changed_fields
-            assert again.shipments == change.shipments and again.customs == change.customs
-
-
-def test_a_ledger_of_single_event_changes_keeps_its_history_when_grouping_starts() -> None:
-    events = scenario()
-    legacy, _ = build(events[:4])
-    assert legacy is not None
-    # A ledger of one change per event stores no change ends.
-    assert legacy.change_ends == ()
-    assert legacy.change_span(3) == (2, 3)
-    change = apply_events(legacy, events[4:7], case_id=CASE_ID, previous=fold_case(legacy))
-    assert change is not None
-    assert change.ledger.change_ends == (1, 2, 3, 4, 7)
-    assert replay_change(change.ledger, events[2].event_id).events == (events[2],)
-    assert replay_change(change.ledger, events[5].event_id).events == tuple(events[4:7])
-
-
 def test_one_event_is_a_change_of_one() -> None:
     events = scenario()
     change = apply_event(None, events[0], case_id=CASE_ID)
     assert change is not None and change.events == (events[0],)
-    # One event per change is derivable: nothing stored until a change groups events.
-    assert change.ledger.change_ends == ()
-    assert change.ledger.ends_so_far() == (1,)
+    assert change.ledger.version == 1

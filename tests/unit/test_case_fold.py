@@ -345,23 +345,3 @@ def test_outbound_delivery_and_customs_hold_are_milestones() -> None:
     assert case is not None
     assert case.milestones.delivered_at == at(72)
     assert case.milestones.customs_held_at == at(80)
-
-
-def test_a_change_is_rebuilt_exactly_for_a_duplicate() -> None:
-    events = scenario()
-    ledger = None
-    case = None
-    changes = []
-    for event in events:
-        change = apply_event(ledger, event, case_id=CASE_ID, previous=case)
-        assert change is not None
-        changes.append(change)
-        ledger, case = change.ledger, change.case
-    assert ledger is not None
-    from streams.cases import replay_change
-
-    for event, original in zip(events, changes, strict=True):
-        again = replay_change(ledger, event.event_id)
-        assert again.case == original.case
-        assert again.changed_fields == original.changed_fields
-        assert again.shipments == original.shipments and again.customs == original.customs
