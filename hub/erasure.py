@@ -37,7 +37,7 @@ from streams.case_step import CaseState, ReferenceState, decode_state, erasure_t
 from streams.cases import case_id_for_order
 from streams.kafka_clients import kafka_client_options
 from streams.provisioning import expiring_topics
-from streams.topics import TopicNames, partition_of
+from streams.topics import TopicNames, family_partitioner, partition_of
 from translations.regions import REGIONS
 
 
@@ -107,7 +107,8 @@ async def erase(
                                 enable_auto_commit=False, isolation_level="read_committed",
                                 **options)
     producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all",
-                                enable_idempotence=True, **options)
+                                enable_idempotence=True, partitioner=family_partitioner,
+                                **options)
     await consumer.start()
     await producer.start()
     try:

@@ -94,7 +94,8 @@ CustomsStatus = Literal[
     "seized",
     "returned",
 ]
-ReferenceKind = Literal["order", "return", "tracking", "payment", "refund", "dispute"]
+ReferenceKind = Literal["order", "return", "tracking", "payment", "refund", "dispute", "case"]
+"""`case` names one of the hub's own cases (an agent's action on it); providers never send it."""
 Direction = Literal["outbound", "return"]
 
 SOURCE_KINDS: dict[str, SourceKind] = {

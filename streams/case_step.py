@@ -1,10 +1,16 @@
 """The case step, pure: one key's state and its inbox messages in, the new state and outputs out.
 
-The case step owns two kinds of keys of `case.inbox`, co-partitioned:
+The case step owns three kinds of keys, co-partitioned (every case of an order sits in its
+order's partition, `streams.topics.partition_of`):
 
     case id     `CaseState`: the events applied (raw JSON, append-only), the current Case and
                 its policy clock. `step_case` applies a group of events: one new state, one
-                `cases`, `case.changes` and `case.policy` record however many events.
+                `cases`, `case.changes` and `case.policy` record however many events, and a
+                link for each reference new to the case.
+    order       `OrderCases` (stored under `<first case id>#cases`, only once an order has a
+                second case): the order's cases in the order they opened. `step_order` takes
+                the events of an order's first case id, attributes each to one of the order's
+                cases (`streams.correlation.attribute`) and steps each case once.
     reference   `ReferenceState`: the case the reference belongs to, or the events parked until
                 a link names it. `step_reference` takes a link or a pending event.
 
@@ -28,8 +34,9 @@ events (needed because a late event takes its place in event-time order).
 from __future__ import annotations
 
 import bisect
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -46,8 +53,22 @@ from schemas.records import (
     ShipmentRecord,
 )
 from schemas.timestamps import UtcDatetime
-from streams.cases import ReasonClassifier, changed_fields, event_order, fold_events
-from streams.correlation import links_for
+from streams.cases import (
+    CASE_FAMILY_SEPARATOR,
+    ReasonClassifier,
+    changed_fields,
+    event_order,
+    fold_events,
+)
+from streams.correlation import (
+    OrderCase,
+    attribute,
+    claims_of,
+    depends_on_cases,
+    is_order_context,
+    links_for,
+    references_of,
+)
 from streams.policy.loading import Policy
 from streams.policy.steps import (
     CASE_POLICY,
@@ -68,6 +89,8 @@ SHIPPING_TYPES = frozenset(
 SLA_EVENT_TYPES = {"warning": "sla.warning", "breach": "sla.breach"}
 _CASE_TAG = b"C"
 _REFERENCE_TAG = b"R"
+_ORDER_TAG = b"O"
+ORDER_CASES_SUFFIX = "#cases"
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -201,7 +224,33 @@ class ReferenceState:
         return min(self.parked_at) + settings.parked_ttl if self.parked_at else None
 
 
-State = CaseState | ReferenceState
+class OrderCases:
+    """The cases of an order with more than one, in the order they opened (the first is the
+    order's first case id)."""
+
+    __slots__ = ("case_ids",)
+
+    def __init__(self, case_ids: tuple[str, ...]) -> None:
+        self.case_ids = case_ids
+
+    def encode(self) -> bytes:
+        return b"\n".join((_ORDER_TAG + b"-", json.dumps(list(self.case_ids)).encode()))
+
+    def due_at(self, settings: StepSettings) -> datetime | None:
+        return None
+
+
+def order_cases_key(order_case_id: str) -> str:
+    """Where the case step keeps the list of an order's cases."""
+    return order_case_id + ORDER_CASES_SUFFIX
+
+
+def is_later_case(case_id: str) -> bool:
+    """Whether a case id is a later case of its order (not the order's first case)."""
+    return CASE_FAMILY_SEPARATOR in case_id
+
+
+State = CaseState | ReferenceState | OrderCases
 
 
 def decode_state(value: bytes) -> State:
@@ -222,6 +271,11 @@ def decode_state(value: bytes) -> State:
         ref = _REFERENCE_HEADER.validate_json(head)
         return ReferenceState(ref.case_id, parked_ids=ref.parked_ids, parked_at=ref.parked_at,
                               parked_raw=lines)
+    if tag == _ORDER_TAG:
+        case_ids = json.loads(head)
+        if not isinstance(case_ids, list) or not all(isinstance(c, str) for c in case_ids):
+            raise ValueError("an order's cases are a list of case ids")
+        return OrderCases(tuple(case_ids))
     raise ValueError(f"unknown state tag {tag!r}")
 
 
@@ -238,6 +292,8 @@ def peek_due(value: bytes, settings: StepSettings) -> datetime | None:
         return instant + settings.parked_ttl if instant is not None else None
     if tag == _CASE_TAG:
         return instant
+    if tag == _ORDER_TAG:
+        return None
     raise ValueError(f"unknown state tag {tag!r}")
 
 
@@ -280,6 +336,7 @@ def step_case(
         return StepResult(None)
     before = current.case
     ordered = list(current.events())
+    links = _new_links(case_id, ordered, [event for _, event in fresh])
     policy_state = current.policy
     version = current.version
     notifications: list[Output] = []
@@ -304,7 +361,7 @@ def step_case(
         raw_events=(*current.raw_events, *(raw for raw, _ in fresh)), policy=policy_state,
         events=ordered,
     )
-    outputs: list[Output] = []
+    outputs = links
     if case is not None:
         key = case_id.encode()
         policy_json = CASE_POLICY.dump_python(published, mode="json") if published else None
@@ -328,6 +385,118 @@ def step_case(
     return StepResult(updated, outputs)
 
 
+def _new_links(
+    case_id: str, known: Sequence[CanonicalEvent], fresh: Sequence[CanonicalEvent]
+) -> list[Output]:
+    """Links of the references that `fresh` events bring to a case, once each."""
+    linked = {reference for event in known for reference in references_of(event)}
+    outputs = []
+    for event in fresh:
+        for link in links_for(event, case_id):
+            if link.reference not in linked:
+                linked.add(link.reference)
+                outputs.append(Output("inbox", link.reference.encode(),
+                                      link.model_dump_json().encode(), kind="link"))
+    return outputs
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStepResult:
+    """The new states of an order's keys (its cases, its list of cases) and what they send."""
+
+    states: dict[str, State]
+    outputs: list[Output]
+
+
+def step_order(
+    load: Callable[[str], State | None],
+    order_case_id: str,
+    events: Sequence[tuple[bytes, CanonicalEvent]],
+    *,
+    now: datetime,
+    settings: StepSettings,
+) -> OrderStepResult:
+    """Attribute the events of an order (sent to its first case id) to the order's cases and
+    step each case once (`step_case`), as one-at-a-time attribution would: events are grouped
+    per case until an attribution reads the cases' state, which applies the groups first.
+
+    A case opened by a new claim starts with the order's context (`is_order_context` events of
+    the order's first case), so its windows count from the order's delivery.
+    """
+    listed = load(order_cases_key(order_case_id))
+    case_ids = list(listed.case_ids) if isinstance(listed, OrderCases) else [order_case_id]
+    states: dict[str, CaseState | None] = {}
+    for case_id in case_ids:
+        state = load(case_id)
+        states[case_id] = state if isinstance(state, CaseState) else None
+    waiting: dict[str, list[tuple[bytes, CanonicalEvent]]] = {}
+    changed: dict[str, State] = {}
+    outputs: list[Output] = []
+
+    def apply_waiting() -> None:
+        for case_id, group in waiting.items():
+            result = step_case(states[case_id], case_id, group, now=now, settings=settings)
+            if isinstance(result.state, CaseState):
+                states[case_id] = changed[case_id] = result.state
+            outputs.extend(result.outputs)
+        waiting.clear()
+
+    def order_cases(with_case: bool) -> list[OrderCase]:
+        return [
+            _order_case(case_id, states[case_id], waiting.get(case_id, ()), with_case)
+            for case_id in case_ids
+            if states[case_id] is not None or waiting.get(case_id)
+        ]
+
+    for raw, event in events:
+        cases = order_cases(with_case=False)
+        if depends_on_cases(event, cases):
+            apply_waiting()
+            cases = order_cases(with_case=True)
+        attribution = attribute(event, order_case_id, cases)
+        for case_id in attribution.case_ids:
+            if case_id not in states:
+                case_ids.append(case_id)
+                states[case_id] = None
+                changed[order_cases_key(order_case_id)] = OrderCases(tuple(case_ids))
+            if states[case_id] is None and not waiting.get(case_id) and case_id != order_case_id:
+                waiting[case_id] = _order_context(
+                    states.get(order_case_id), waiting.get(order_case_id, ()))
+            waiting.setdefault(case_id, []).append((raw, event))
+    apply_waiting()
+    return OrderStepResult(changed, outputs)
+
+
+def _order_case(
+    case_id: str, state: CaseState | None, waiting: Sequence[tuple[bytes, CanonicalEvent]],
+    with_case: bool,
+) -> OrderCase:
+    events = [*(state.events() if state is not None else ()), *(e for _, e in waiting)]
+    return OrderCase(
+        case_id,
+        claims=frozenset().union(*(claims_of(e) for e in events)),
+        references=frozenset().union(*(references_of(e) for e in events)),
+        case=state.case if with_case and state is not None else None,
+    )
+
+
+def _order_context(
+    first: CaseState | None, waiting: Sequence[tuple[bytes, CanonicalEvent]]
+) -> list[tuple[bytes, CanonicalEvent]]:
+    """The order-context events of an order's first case, applied or waiting."""
+    applied = [] if first is None else [
+        (raw, CANONICAL_EVENT.validate_json(raw)) for raw in first.raw_events
+    ]
+    return [(raw, event) for raw, event in (*applied, *waiting) if is_order_context(event)]
+
+
+def forget_case(state: State | None, *, case_id: str) -> StepResult:
+    """Drop an erased case from its order's list of cases."""
+    if not isinstance(state, OrderCases) or case_id not in state.case_ids:
+        return StepResult(None)
+    return StepResult(OrderCases(tuple(c for c in state.case_ids if c != case_id)))
+
+
 def step_reference(
     state: ReferenceState | None,
     reference: str,
@@ -349,18 +518,15 @@ def step_reference(
         link = LinkMessage.model_validate_json(raw)
         if current.case_id is not None:
             if current.case_id != link.case_id:
-                log.warning("reference %s already belongs to %s; ignoring link to %s from %s",
-                            reference, current.case_id, link.case_id, link.via_event)
+                # Usual for a reference an order's cases share (its payment): the first keeps it.
+                log.debug("reference %s already belongs to %s; ignoring link to %s from %s",
+                          reference, current.case_id, link.case_id, link.via_event)
             return StepResult(None)
-        outputs = [
-            out for parked in current.parked_raw
-            for out in _forward(parked, CANONICAL_EVENT.validate_json(parked), link.case_id,
-                                reference)
-        ]
+        outputs = [out for parked in current.parked_raw for out in _forward(parked, link.case_id)]
         return StepResult(ReferenceState(link.case_id), outputs)
-    event = CANONICAL_EVENT.validate_json(raw)
     if current.case_id is not None:
-        return StepResult(None, _forward(raw, event, current.case_id, reference))
+        return StepResult(None, _forward(raw, current.case_id))
+    event = CANONICAL_EVENT.validate_json(raw)
     if event.event_id in current.parked_ids:
         return StepResult(None)
     return StepResult(ReferenceState(
@@ -420,7 +586,7 @@ def tick(state: State, key: str, at: datetime, *, settings: StepSettings) -> Ste
     """Run time forward to `at` for one key: fire due SLA notifications, expire parked events."""
     if isinstance(state, ReferenceState):
         return _expire(state, key, at, settings.parked_ttl)
-    if state.policy is None:
+    if not isinstance(state, CaseState) or state.policy is None:
         return StepResult(None)
     step = on_tick(state.policy, at, settings.policy)
     if step.store is None:
@@ -459,13 +625,9 @@ def _expire(state: ReferenceState, reference: str, at: datetime, ttl: timedelta)
     ), outputs)
 
 
-def _forward(raw: bytes, event: CanonicalEvent, case_id: str, reference: str) -> list[Output]:
-    """An event on its way to its case, and the links of its other references."""
-    return [
-        Output("inbox", case_id.encode(), raw, kind="event"),
-        *(Output("inbox", link.reference.encode(), link.model_dump_json().encode(), kind="link")
-          for link in links_for(event, case_id, besides=reference)),
-    ]
+def _forward(raw: bytes, case_id: str) -> list[Output]:
+    """An event on its way to its case (which links the event's other references)."""
+    return [Output("inbox", case_id.encode(), raw, kind="event")]
 
 
 def _notifications(step: PolicyStep, policy: CasePolicy | None) -> list[Output]:

@@ -48,15 +48,20 @@ from streams.case_step import (
     StepSettings,
     decode_state,
     erase_case,
+    forget_case,
+    is_later_case,
+    order_cases_key,
     peek_due,
     step_case,
+    step_order,
     step_reference,
     tick,
 )
+from streams.cases import order_case_of
 from streams.dead_letters import DeadLetter, as_header_pairs
 from streams.delivery import STAGE_FETCH, CommittedOffsets, partition_offsets
 from streams.state_store import PartitionStore, restore
-from streams.topics import TopicNames
+from streams.topics import TopicNames, family_partitioner
 
 log = logging.getLogger("streams.case_worker")
 
@@ -138,7 +143,7 @@ class CaseWorker:
             bootstrap_servers=self.config.bootstrap_servers,
             transactional_id=self.config.transactional_id,
             transaction_timeout_ms=self.config.transaction_timeout_ms,
-            linger_ms=5, **options,
+            linger_ms=5, partitioner=family_partitioner, **options,
         )
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self.config.bootstrap_servers,
@@ -293,6 +298,8 @@ class CaseWorker:
             if kind == "erase":
                 self._apply(p, key, [record], work, functools.partial(
                     _erase_step, key=key, value=record.value))
+                self._apply(p, order_cases_key(order_case_of(key.decode())).encode(), [record],
+                            work, functools.partial(_forget_step, value=record.value))
                 continue
             self._apply(p, key, [record], work, functools.partial(
                 _reference_step, key=key, kind=kind, value=record.value, now=now))
@@ -312,9 +319,24 @@ class CaseWorker:
             except Exception as exc:  # noqa: BLE001 - a bad record must not stop its case
                 self._dead_letter(record, f"not a canonical event: {exc}", type(exc).__name__,
                                   work)
-        if parsed:
+        if not parsed:
+            return
+        if is_later_case(key.decode()):
             self._apply(p, key, valid, work, functools.partial(
                 _case_step, key=key, events=parsed, now=now, settings=self.settings))
+            return
+        try:
+            result = step_order(lambda name: self._state(p, name.encode(), work), key.decode(),
+                                parsed, now=now, settings=self.settings)
+        except Exception as exc:  # noqa: BLE001 - route every failure, never lose a record
+            log.exception("case step failed on the order of %r", key)
+            for record in valid:
+                self._dead_letter(record, f"cannot apply to case: {exc}", type(exc).__name__,
+                                  work)
+            return
+        for name, state in result.states.items():
+            self._collect(p, name.encode(), StepResult(state), work)
+        self._collect(p, key, StepResult(None, result.outputs), work)
 
     def _apply(
         self, p: int, key: bytes, records: Sequence[Any], work: _Batch,
@@ -484,6 +506,10 @@ def _reference_step(
 def _erase_step(state: State | None, *, key: bytes, value: bytes | None) -> StepResult:
     return erase_case(state, key.decode(),
                       case_id=ERASE_MESSAGE.validate_json(value or b"").case_id)
+
+
+def _forget_step(state: State | None, *, value: bytes | None) -> StepResult:
+    return forget_case(state, case_id=ERASE_MESSAGE.validate_json(value or b"").case_id)
 
 
 def _by_key(records: Sequence[Any]) -> dict[bytes, list[Any]]:

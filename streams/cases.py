@@ -5,7 +5,9 @@ the ledger in event-time order, so the result does not depend on arrival order: 
 event takes its place in history and cannot move the status backwards. Applying an event is
 idempotent by `event_id`: a redelivered or duplicated event changes nothing.
 
-One case per order: returns, refunds and disputes of an order are one case (`case_id_for_order`).
+An order can carry several cases (two returns weeks apart, a return and later a dispute): its
+first case has the order's id (`case_id_for_order`), every later one the id of the claim that
+opened it (`case_id_for_claim`); `streams.correlation.attribute` says which case an event joins.
 """
 
 from __future__ import annotations
@@ -64,9 +66,25 @@ OPENING_TYPES = frozenset(
 ReasonClassifier = Callable[[str, str | None], ReasonCode | None]
 
 
+CASE_FAMILY_SEPARATOR = "~"
+"""`<order's first case id>~<claim hash>`: the partitioner places every case of an order by the
+part before it (`streams.topics.partition_of`), so an order's cases share one partition."""
+
+
 def case_id_for_order(order_id: str) -> str:
-    """The deterministic case id of an order's after-sales case."""
+    """The deterministic id of an order's first after-sales case."""
     return "case-" + hashlib.sha256(f"order:{order_id}".encode()).hexdigest()[:24]
+
+
+def case_id_for_claim(order_case_id: str, claim: str) -> str:
+    """The id of a later case of an order, opened by a claim of its own (`return:R-2`)."""
+    digest = hashlib.sha256(f"{order_case_id}|{claim}".encode()).hexdigest()[:16]
+    return f"{order_case_id}{CASE_FAMILY_SEPARATOR}{digest}"
+
+
+def order_case_of(case_id: str) -> str:
+    """The id of the first case of the order `case_id` belongs to (itself, for a first case)."""
+    return case_id.partition(CASE_FAMILY_SEPARATOR)[0]
 
 
 class CaseLedger(BaseModel):

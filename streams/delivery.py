@@ -20,6 +20,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
+from streams.topics import family_partitioner
+
 log = logging.getLogger("streams.delivery")
 
 Batch = Mapping[TopicPartition, Sequence[Any]]
@@ -31,9 +33,11 @@ POLL_TIMEOUT_MS = 1000
 
 def acked_producer(bootstrap_servers: str, **options: Any) -> AIOKafkaProducer:
     """An idempotent producer whose sends are acknowledged by every in-sync replica; a 5 ms
-    linger batches a stage's sends into few produce requests."""
+    linger batches a stage's sends into few produce requests; case-keyed records go to their
+    order's partition (`family_partitioner`)."""
     return AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all",
-                            enable_idempotence=True, linger_ms=5, **options)
+                            enable_idempotence=True, linger_ms=5,
+                            partitioner=family_partitioner, **options)
 
 
 def group_consumer(

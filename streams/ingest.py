@@ -1,7 +1,7 @@
 """The ingest stage: `raw.<source>` -> connector -> route, in one pass, in batches.
 
-    raw.<source> --ingest--> case.inbox (event, keyed by case id | pending, keyed by reference |
-                                          link, keyed by reference)
+    raw.<source> --ingest--> case.inbox (event, keyed by its order's first case id |
+                                          pending, keyed by reference)
                         \\--> dlq.normalize (the original record and why)
 
 `ingest_record` is the pure core: one raw Kafka record in, the inbox records (canonical JSON
@@ -26,8 +26,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from schemas.events import CANONICAL_EVENT
-from schemas.recent import RecentMap
-from schemas.records import MESSAGE_HEADER, InboxKind, LinkMessage
+from schemas.records import MESSAGE_HEADER, InboxKind
 from streams.correlation import route
 from streams.dead_letters import DeadLetter, as_header_pairs
 from streams.delivery import (
@@ -44,7 +43,6 @@ from streams.topics import TopicNames
 
 log = logging.getLogger("streams.ingest")
 
-LINKS_REMEMBERED = 100_000
 LARGE_RECORD_BYTES = 64 * 1024
 """Raw records above this size are normalized off the event loop's thread."""
 
@@ -64,10 +62,9 @@ class InboxRecord:
 
 @dataclass(frozen=True, slots=True)
 class Ingested:
-    """What one raw record becomes: inbox records and links, or a dead letter."""
+    """What one raw record becomes: inbox records, or a dead letter."""
 
     records: list[InboxRecord] = field(default_factory=list)
-    links: list[LinkMessage] = field(default_factory=list)
     dead_letter: DeadLetter | None = None
     ignored: tuple[str, str] | None = None  # (source, kind) of a payload ignored on purpose
 
@@ -80,14 +77,12 @@ def ingest_record(record: RawKafkaRecord, *, now: datetime) -> Ingested:
     if normalized.ignored is not None:
         return Ingested(ignored=(record.source, normalized.ignored.kind))
     records: list[InboxRecord] = []
-    links: list[LinkMessage] = []
     try:
         for event in normalized.events:
             value = CANONICAL_EVENT.dump_json(event)
             routed = route(event)
             if routed.case_id is not None:
                 records.append(InboxRecord(routed.case_id.encode(), "event", value))
-                links += routed.links
             else:
                 assert routed.reference is not None
                 records.append(InboxRecord(routed.reference.encode(), "pending", value))
@@ -96,7 +91,7 @@ def ingest_record(record: RawKafkaRecord, *, now: datetime) -> Ingested:
                     exc)
         return Ingested(dead_letter=dead_letter_for(
             record, f"cannot write the canonical event: {exc}", type(exc).__name__, now))
-    return Ingested(records, links)
+    return Ingested(records)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +108,6 @@ class IngestStage:
     def __init__(self, config: IngestConfig, topics: TopicNames) -> None:
         self.config = config
         self.topics = topics
-        # Links this worker has sent (reference -> case id): most events of a case repeat the
-        # same references, and the case step needs each link once. A link forgotten here (a
-        # restart, eviction) is just sent again; the case step ignores a known link.
-        self._links_sent: RecentMap[str, str] = RecentMap(LINKS_REMEMBERED)
         self.records = 0
         self.sent = 0
         self.dead_letters = 0
@@ -142,18 +133,13 @@ class IngestStage:
     async def _handle(
         self, batch: Batch, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer
     ) -> None:
-        links: dict[str, str] = {}
-        sends = self._ingest(batch, producer, links)
+        sends = self._ingest(batch, producer)
         if not await commit_when_delivered(consumer, batch, sends, stage="ingest",
                                            committed=self.committed):
             return
-        for reference, case_id in links.items():
-            self._links_sent.put(reference, case_id)
         self.records += sum(len(messages) for messages in batch.values())
 
-    async def _ingest(
-        self, batch: Batch, producer: AIOKafkaProducer, links: dict[str, str]
-    ) -> list[Any]:
+    async def _ingest(self, batch: Batch, producer: AIOKafkaProducer) -> list[Any]:
         """Ingest every record of the batch and hand its outputs to the producer; returns
         their delivery futures."""
         now = datetime.now(UTC)
@@ -168,28 +154,18 @@ class IngestStage:
                     result = await asyncio.to_thread(ingest_record, raw, now=now)
                 else:
                     result = ingest_record(raw, now=now)
-                acks += [await send for send in self._sends(result, producer, links)]
+                acks += [await send for send in self._sends(result, producer)]
             await asyncio.sleep(0)  # let heartbeats and other stages run between partitions
         self.sent += len(acks)  # handed to the producer (a batch read again counts again)
         return acks
 
-    def _sends(
-        self, result: Ingested, producer: AIOKafkaProducer, links: dict[str, str]
-    ) -> list[Any]:
-        """The sends of one record; `links` collects the links sent in this batch (remembered
-        only once the batch is on the broker)."""
+    def _sends(self, result: Ingested, producer: AIOKafkaProducer) -> list[Any]:
+        """The sends of one record."""
         inbox = self.topics.case_inbox
         sends = [
             producer.send(inbox, key=r.key, value=r.value, headers=r.headers)
             for r in result.records
         ]
-        for link in result.links:
-            if link.case_id in (self._links_sent.get(link.reference), links.get(link.reference)):
-                continue
-            links[link.reference] = link.case_id
-            sends.append(producer.send(inbox, key=link.reference.encode(),
-                                       value=link.model_dump_json().encode(),
-                                       headers=[(MESSAGE_HEADER, b"link")]))
         if result.ignored is not None:
             self.ignored.add(*result.ignored)
         letter = result.dead_letter

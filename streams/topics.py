@@ -3,7 +3,8 @@
     raw.<source>       bytes exactly as received, with hub headers (schemas.raw_records)
     case.inbox         the case step's input, keyed by case id (canonical events) or by
                        reference ("tracking:1Z...": links, events waiting for their case);
-                       header `hub.message` says which (schemas.records)
+                       header `hub.message` says which (schemas.records); every case of an
+                       order shares its order's partition (`partition_of`)
     case.state         compacted changelog of the case step's state, co-partitioned with
                        case.inbox (internal: read it only to restore a worker)
     cases              compacted: the full current Case after every change, keyed by case_id
@@ -20,11 +21,13 @@ only on purpose.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from aiokafka.partitioner import murmur2
 
 from connectors.registry import CONNECTORS
+from streams.cases import CASE_FAMILY_SEPARATOR
 
 CASE_INBOX = "case.inbox"
 CASE_STATE = "case.state"
@@ -35,6 +38,7 @@ CASE_POLICY = "case.policy"
 DLQ_NORMALIZE = "dlq.normalize"
 DLQ_CASES = "dlq.cases"
 DLQ_FEEDS = "dlq.feeds"
+_FAMILY_SEPARATOR = CASE_FAMILY_SEPARATOR.encode()
 
 
 def raw_topic(source: str) -> str:
@@ -107,5 +111,19 @@ class TopicNames:
 
 
 def partition_of(key: bytes, partitions: int) -> int:
-    """The partition Kafka's default partitioner gives `key` (murmur2, as in the Java client)."""
-    return int(murmur2(key) & 0x7FFFFFFF) % partitions
+    """The partition of `key` on every case-keyed topic: Kafka's default partitioner (murmur2,
+    as in the Java client) over the key up to `CASE_FAMILY_SEPARATOR`, so that every case of one
+    order lands where its order's events do. Keys without the separator partition exactly as
+    Kafka's default does."""
+    family, _, _ = key.partition(_FAMILY_SEPARATOR)
+    return int(murmur2(family) & 0x7FFFFFFF) % partitions
+
+
+def family_partitioner(
+    key: bytes | None, all_partitions: list[int], available: list[int]
+) -> int:
+    """An aiokafka `partitioner` that places keys by `partition_of` (keyless records spread
+    over the available partitions as aiokafka's default does)."""
+    if key is None:
+        return random.choice(available or all_partitions)  # noqa: S311 - spreading, not secrets
+    return all_partitions[partition_of(key, len(all_partitions))]

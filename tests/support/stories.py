@@ -16,7 +16,7 @@ from schemas.case import CASE, Case
 from schemas.events import CanonicalEvent
 from schemas.raw_records import RawRecord, encode_headers
 from streams.cases import apply_event, case_id_for_order
-from streams.correlation import route
+from streams.correlation import links_for, route
 from tests.support.connector_fixtures import RECEIVED_AT
 from tests.support.kafka import Record
 from translations.glossary import classify_reason
@@ -75,14 +75,15 @@ def canonical_events(ordered: Sequence[tuple[int, SamplePayload]]) -> list[Canon
 
 
 def expected_cases(stories: Sequence[CaseStory]) -> dict[str, Case]:
-    """What an undisturbed, sequential hub makes of the stories: one fold per order."""
+    """What an undisturbed, sequential hub makes of the stories: one fold per order (a sample
+    story is one return of one order)."""
     by_case: dict[str, list[CanonicalEvent]] = {}
     events = canonical_events(indexed(stories))
     links: dict[str, str] = {}
     for event in events:
         routed = route(event)
         if routed.case_id:
-            for link in routed.links:
+            for link in links_for(event, routed.case_id):
                 links.setdefault(link.reference, routed.case_id)
     for event in events:
         routed = route(event)

@@ -9,7 +9,6 @@ import pytest
 
 from schemas.events import CANONICAL_EVENT
 from schemas.raw_records import RawRecord, encode_headers
-from schemas.records import LinkMessage
 from streams.cases import case_id_for_order
 from streams.ingest import ingest_record
 from streams.normalize import OTHER_KIND, IgnoredCounts, RawKafkaRecord
@@ -42,22 +41,16 @@ def test_every_fixture_is_routed_or_dead_lettered_never_neither(fixture) -> None
                 for r in event.references if r.kind == "order")
         else:
             assert record.kind == "pending" and record.key == event.case_key.encode()
-    for link in result.links:
-        assert link.case_id.startswith("case-") and not link.reference.startswith("order:")
 
 
-def test_an_event_naming_its_order_goes_to_its_case_with_links_for_its_other_references() -> None:
+def test_an_event_naming_its_order_goes_to_its_orders_first_case_alone() -> None:
+    """Links wait for the case step: which case of the order the event joins is decided there."""
     [fixture] = [f for f in load_fixtures("shopify")
                  if f.id.endswith("orders-create-presentment-eur")]
     result = ingest_record(raw("shopify", fixture.body, headers=fixture.headers), now=NOW)
     [record] = result.records
     event = CANONICAL_EVENT.validate_json(record.value)
-    case_id = case_id_for_order(event.order_id or "")
-    assert (record.kind, record.key) == ("event", case_id.encode())
-    assert {link.reference for link in result.links} == {
-        str(r) for r in event.references if r.kind != "order"}
-    assert all(isinstance(link, LinkMessage) and link.case_id == case_id
-               for link in result.links)
+    assert (record.kind, record.key) == ("event", case_id_for_order(event.order_id or "").encode())
 
 
 def test_an_event_naming_no_order_waits_on_its_own_reference() -> None:
@@ -80,7 +73,7 @@ def test_the_topic_decides_the_connector_not_a_header() -> None:
 def test_garbage_is_a_dead_letter_with_the_original_bytes() -> None:
     body = json.dumps({"deeply": [[[[[[[[[[]]]]]]]]]]}).encode() + b"\xff"
     result = ingest_record(raw("stripe", body), now=NOW)
-    assert result.records == [] and result.links == []
+    assert result.records == []
     assert result.dead_letter is not None and result.dead_letter.value == body
     assert result.dead_letter.stage == "normalize" and result.dead_letter.reason
 
