@@ -66,16 +66,24 @@ def _minor(amount: Decimal, exponent: int) -> int:
     return int(amount.scaleb(exponent))
 
 
-def shopify_story(n: int, rng: random.Random) -> CaseStory:
-    """A European buyer returns a Shopify order; Stripe refunds it in two parts."""
+def shopify_story(n: int, rng: random.Random, *, later: int = 0) -> CaseStory:
+    """A European buyer returns a Shopify order; Stripe refunds it in two parts.
+
+    `later` > 0: the buyer's `later`-th further return of the same order (another item, three
+    weeks after the previous one, its own label, parcel and refunds), without the order's
+    creation: a case of its own on the same order.
+    """
     country, note, _language, reason, currency = _EU_BUYERS[n % len(_EU_BUYERS)]
     order_id = 5_900_000_000_000 + n
-    return_id = 17_800_000_000 + n
-    tracking = f"JD0146000{n:08d}"
-    start = _BASE + timedelta(minutes=7 * (n % _START_CYCLE))
+    return_id = 17_800_000_000 + n if not later else 18_000_000_000 + later * 10_000_000 + n
+    tracking = f"JD01460{later:02d}{n:08d}"
+    start = _BASE + timedelta(minutes=7 * (n % _START_CYCLE), weeks=3 * later)
     total = Decimal(rng.choice(["59.90", "129.00", "249.50", "89.99"]))
     first_refund = (total * Decimal("0.6")).quantize(Decimal("0.01"))
     shop = "nordwind-home.myshopify.com"
+    line_item = 20_900_000_000 + n + later * 100_000_000
+    delivery = 9_300_000_000 + n + later * 100_000_000
+    first_part, second_part = chr(ord("a") + 2 * later), chr(ord("b") + 2 * later)
 
     def headers(topic: str, suffix: str, hours: float) -> dict[str, str]:
         triggered = (start + timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
@@ -85,7 +93,7 @@ def shopify_story(n: int, rng: random.Random) -> CaseStory:
             "x-shopify-topic": topic,
             "x-shopify-shop-domain": shop,
             "x-shopify-api-version": "2026-01",
-            "x-shopify-webhook-id": f"{n:08x}-{suffix}-4a18-b6e4-91c7f2a83d55",
+            "x-shopify-webhook-id": f"{n:08x}-{later}{suffix[1:]}-4a18-b6e4-91c7f2a83d55",
         }
 
     order = {
@@ -108,12 +116,12 @@ def shopify_story(n: int, rng: random.Random) -> CaseStory:
         "admin_graphql_api_id": f"gid://shopify/Return/{return_id}",
         "status": "requested",
         "order": {"id": order_id, "admin_graphql_api_id": f"gid://shopify/Order/{order_id}"},
-        "name": f"#{1000 + n}-R1",
+        "name": f"#{1000 + n}-R{later + 1}",
         "total_return_line_items": 1,
         "return_line_items": [
             {
-                "id": 20_900_000_000 + n,
-                "admin_graphql_api_id": f"gid://shopify/ReturnLineItem/{20_900_000_000 + n}",
+                "id": line_item,
+                "admin_graphql_api_id": f"gid://shopify/ReturnLineItem/{line_item}",
                 "quantity": 1,
                 "return_reason": _SHOPIFY_REASONS[reason],
                 "return_reason_note": "",
@@ -126,8 +134,8 @@ def shopify_story(n: int, rng: random.Random) -> CaseStory:
     }
     approve = {**request, "status": "open"}
     label = {
-        "id": 9_300_000_000 + n,
-        "admin_graphql_api_id": f"gid://shopify/ReverseDelivery/{9_300_000_000 + n}",
+        "id": delivery,
+        "admin_graphql_api_id": f"gid://shopify/ReverseDelivery/{delivery}",
         "return": {"id": return_id, "admin_graphql_api_id": f"gid://shopify/Return/{return_id}"},
         "shipping_deliverable": {
             "tracking": {
@@ -141,10 +149,11 @@ def shopify_story(n: int, rng: random.Random) -> CaseStory:
             },
         },
     }
+    created = SamplePayload(
+        "shopify", str(order_id).encode(), _json(order), headers("orders/create", "0001", 0)
+    )
     payloads = [
-        SamplePayload(
-            "shopify", str(order_id).encode(), _json(order), headers("orders/create", "0001", 0)
-        ),
+        *([] if later else [created]),
         SamplePayload(
             "shopify",
             str(return_id).encode(),
@@ -166,9 +175,12 @@ def shopify_story(n: int, rng: random.Random) -> CaseStory:
     ]
     payloads.append(_dhl_return_scans(tracking, country, start + timedelta(days=2)))
     payloads += [
-        _stripe_refund(n, str(order_id), first_refund, currency, start + timedelta(days=5), "a"),
         _stripe_refund(
-            n, str(order_id), total - first_refund, currency, start + timedelta(days=6), "b"
+            n, str(order_id), first_refund, currency, start + timedelta(days=5), first_part
+        ),
+        _stripe_refund(
+            n, str(order_id), total - first_refund, currency, start + timedelta(days=6),
+            second_part,
         ),
     ]
     return CaseStory(str(order_id), payloads, "refunded", {currency: total})

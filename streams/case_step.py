@@ -62,9 +62,12 @@ from streams.cases import (
 )
 from streams.correlation import (
     OrderCase,
+    anchored_references,
     attribute,
+    by_amount_or_time,
     claims_of,
     depends_on_cases,
+    is_loose,
     is_order_context,
     links_for,
     references_of,
@@ -87,6 +90,9 @@ SHIPPING_TYPES = frozenset(
      "refund.succeeded"}
 )
 SLA_EVENT_TYPES = {"warning": "sla.warning", "breach": "sla.breach"}
+MOVED_EVENT_TYPE = "case.events_moved"
+"""The change of a case whose loose events moved to a later case of its order (`event_id`:
+the last one moved)."""
 _CASE_TAG = b"C"
 _REFERENCE_TAG = b"R"
 _ORDER_TAG = b"O"
@@ -448,7 +454,21 @@ def step_order(
             if states[case_id] is not None or waiting.get(case_id)
         ]
 
+    def holder_of(event_id: str) -> str | None:
+        """The case that already has this event (a redelivery, or an event moved there)."""
+        for case_id in case_ids:
+            state = states[case_id]
+            if (state is not None and event_id in state.applied) or any(
+                    e.event_id == event_id for _, e in waiting.get(case_id, ())):
+                return case_id
+        return None
+
+    opened: list[str] = []
     for raw, event in events:
+        holder = None if is_order_context(event) else holder_of(event.event_id)
+        if holder is not None:
+            waiting.setdefault(holder, []).append((raw, event))
+            continue
         cases = order_cases(with_case=False)
         if depends_on_cases(event, cases):
             apply_waiting()
@@ -463,8 +483,88 @@ def step_order(
                 waiting[case_id] = _order_context(
                     states.get(order_case_id), waiting.get(order_case_id, ()))
             waiting.setdefault(case_id, []).append((raw, event))
+        if attribution.opens is not None:
+            opened.append(attribution.opens)
     apply_waiting()
+    for case_id in opened:
+        for earlier, moved in _loose_after_opening(case_id, case_ids, states):
+            result = _without(states[earlier], earlier, moved, now=now, settings=settings)
+            if isinstance(result.state, CaseState):
+                states[earlier] = changed[earlier] = result.state
+            outputs.extend(result.outputs)
+            waiting[case_id] = [*waiting.get(case_id, []), *moved]
+        apply_waiting()
     return OrderStepResult(changed, outputs)
+
+
+def _loose_after_opening(
+    opened: str, case_ids: Sequence[str], states: dict[str, CaseState | None]
+) -> list[tuple[str, list[tuple[bytes, CanonicalEvent]]]]:
+    """The loose events (`is_loose`) of the order's other cases that rules 4 and 5 now give to
+    the case `opened`: they reached the order before the claim that opened it."""
+    if states.get(opened) is None:
+        return []
+    cases = [_order_case(c, states[c], (), with_case=True) for c in case_ids
+             if states[c] is not None]
+    moves = []
+    for case_id in case_ids:
+        state = states[case_id]
+        if case_id == opened or state is None:
+            continue
+        anchored = anchored_references(state.events())
+        by_id = dict(zip(state.applied, state.raw_events, strict=True))
+        moved = [
+            (by_id[event.event_id], event) for event in state.events()
+            if is_loose(event, anchored) and by_amount_or_time(event, cases).case_id == opened
+        ]
+        if moved:
+            moves.append((case_id, moved))
+    return moves
+
+
+def _without(
+    state: CaseState | None, case_id: str, moved: Sequence[tuple[bytes, CanonicalEvent]],
+    *, now: datetime, settings: StepSettings,
+) -> StepResult:
+    """A case without events that turned out to be another case's: one change, a new version."""
+    if state is None:
+        return StepResult(None)
+    gone = {event.event_id for _, event in moved}
+    kept = [(i, raw) for i, raw in zip(state.applied, state.raw_events, strict=True)
+            if i not in gone]
+    ordered = [event for event in state.events() if event.event_id not in gone]
+    version = state.version + 1
+    before = state.case
+    case, returns, _ = fold_events(case_id, version, ordered, settings.classify_reason)
+    policy_state = state.policy
+    outputs: list[Output] = []
+    published: CasePolicy | None = None
+    if case is not None:
+        step = on_snapshot(policy_state, case, settings.policy, now=now, settle=settings.settle,
+                           publish=True)
+        policy_state = step.store or policy_state
+        published = step.publish
+        outputs += _notifications(step, step.publish)
+    updated = CaseState(case_id, version=version, applied=tuple(i for i, _ in kept),
+                        raw_events=tuple(raw for _, raw in kept), policy=policy_state,
+                        events=ordered)
+    if case is None:  # nothing after-sales is left on it: withdrawn like an erased case
+        key = case_id.encode()
+        return StepResult(updated, [Output("cases", key, None), Output("policy", key, None)])
+    key = case_id.encode()
+    last = moved[-1][1]
+    record = CaseChangeRecord(
+        case_id=case_id, version=version, event_id=last.event_id, event_type=MOVED_EVENT_TYPE,
+        event_ids=[], changed_fields=changed_fields(before, case), case=case,
+        policy=CASE_POLICY.dump_python(published, mode="json") if published else None,
+        return_shipment=max(returns, key=lambda s: (s.updated_at, s.tracking_number),
+                            default=None),
+    )
+    outputs += [Output("cases", key, CASE.dump_json(case)),
+                Output("changes", key, record.model_dump_json().encode())]
+    if published is not None:
+        outputs.append(Output("policy", key, CASE_POLICY.dump_json(published)))
+    return StepResult(updated, outputs)
 
 
 def _order_case(
@@ -472,11 +572,13 @@ def _order_case(
     with_case: bool,
 ) -> OrderCase:
     events = [*(state.events() if state is not None else ()), *(e for _, e in waiting)]
+    claimed = [e.occurred_at for e in events if claims_of(e)]
     return OrderCase(
         case_id,
         claims=frozenset().union(*(claims_of(e) for e in events)),
         references=frozenset().union(*(references_of(e) for e in events)),
         case=state.case if with_case and state is not None else None,
+        claimed_at=min(claimed, default=None),
     )
 
 

@@ -22,11 +22,19 @@ case step then `attribute`s each one to a case of the order, in this order of ru
    order's first case while that case holds no claim yet, and otherwise opens a new case
    (`streams.cases.case_id_for_claim`). A carrier's return reference (an RMA number on a label)
    never opens a case: it only matches.
-3. **A reference one case holds**: a tracking number, refund or payment id known to exactly one
-   case of the order.
+3. **A reference one case holds**: a tracking number, refund id or carrier's return reference
+   known to exactly one case of the order (not a payment id: every case of an order shares
+   its payment).
 4. **The matching amount**: a refund whose money equals exactly one candidate case's requested
    amount.
-5. **The order's latest open case** (latest opened, not closed); else its latest case.
+5. **The case open when it happened**: the latest case opened at or before the event's time
+   and not closed by then; an event older than every case joins the order's first case.
+
+Rules 4 and 5 leave an event *loose* (`is_loose`): nothing but the order ties it to its case.
+Providers report out of order (a Stripe refund can overtake the marketplace's return it pays
+for), so when a later claim opens a case, the loose events that happened after it opened move
+to it from the earlier case (`streams.case_step.step_order`): the result does not depend on
+which provider's webhook came first.
 
 A link names one case: the case step sends it once an event with that reference has joined
 its case, so events parked on the reference follow the same case.
@@ -48,6 +56,7 @@ ORDER_CONTEXT_TYPES = frozenset({"order.placed", "payment.captured"})
 REFUND_TYPES = frozenset({"refund.requested", "refund.succeeded", "refund.failed"})
 _LONG_AGO = datetime.min.replace(tzinfo=UTC)
 _OWN_KINDS = frozenset({"order", "case"})  # name a case directly: never linked
+_SHARED_PREFIXES = ("payment:",)  # an order's payment: every case of the order shares it
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,13 +107,21 @@ class OrderCase:
     claims: frozenset[str]
     references: frozenset[str]
     case: Case | None = None
+    claimed_at: datetime | None = None  # when its earliest claim event happened
 
-    @property
-    def is_open(self) -> bool:
-        return self.case is None or self.case.status != "closed"
+    def open_at(self, instant: datetime) -> bool:
+        """Opened at or before `instant` and not closed by then."""
+        if self.case is None:
+            return False
+        closed = self.case.milestones.closed_at
+        return self.opened_at <= instant and (closed is None or closed > instant)
 
     @property
     def opened_at(self) -> datetime:
+        """When its claim was made; a case without a claim opened with its first after-sales
+        event. Never a loose event's time: those follow the claims, not the other way round."""
+        if self.claimed_at is not None:
+            return self.claimed_at
         return (self.case.opened_at if self.case and self.case.opened_at else None) or _LONG_AGO
 
 
@@ -148,18 +165,46 @@ def attribute(
         return Attribution((opened,), opens=opened)
     if len(cases) == 1:
         return Attribution((cases[0].case_id,))
-    references = references_of(event)
+    references = {r for r in references_of(event) if not r.startswith(_SHARED_PREFIXES)}
     holders = [c for c in cases if c.references & references]
     if len(holders) == 1:
         return Attribution((holders[0].case_id,))
     candidates = holders or list(cases)
+    return Attribution((by_amount_or_time(event, candidates).case_id,))
+
+
+def by_amount_or_time(event: CanonicalEvent, candidates: Sequence[OrderCase]) -> OrderCase:
+    """Rules 4 and 5 over `candidates` (with their `Case`)."""
     if event.money is not None and event.type in REFUND_TYPES:
         matching = [c for c in candidates if c.case and c.case.requested == event.money]
         if len(matching) == 1:
-            return Attribution((matching[0].case_id,))
-    open_cases = [c for c in candidates if c.is_open] or candidates
-    latest = max(open_cases, key=lambda c: c.opened_at)
-    return Attribution((latest.case_id,))
+            return matching[0]
+    return case_open_at(event.occurred_at, candidates)
+
+
+def case_open_at(instant: datetime, cases: Sequence[OrderCase]) -> OrderCase:
+    """Rule 5: the latest case open at `instant`, else the latest opened before it, else the
+    first case."""
+    open_then = [c for c in cases if c.open_at(instant)]
+    if open_then:
+        return max(open_then, key=lambda c: c.opened_at)
+    before = [c for c in cases if c.opened_at <= instant]
+    return max(before, key=lambda c: c.opened_at) if before else cases[0]
+
+
+def is_loose(event: CanonicalEvent, anchored: frozenset[str]) -> bool:
+    """Whether only rules 4 and 5 tie an event to its case: no claim, no case named, not the
+    order's context, and none of its own references held by a claim of the case (`anchored`:
+    `anchored_references`)."""
+    if claims_of(event) or event.reference_values("case") or is_order_context(event):
+        return False
+    own = {r for r in references_of(event) if not r.startswith(_SHARED_PREFIXES)}
+    return not own & anchored
+
+
+def anchored_references(events: Sequence[CanonicalEvent]) -> frozenset[str]:
+    """References that a case's claim events carry (its return's label tracking number...)."""
+    return frozenset().union(*(references_of(e) for e in events if claims_of(e)))
 
 
 def links_for(

@@ -55,20 +55,22 @@ def carrier(tracking: str, status: str, hours: float, *refs: str,
     )
 
 
-def two_returns() -> list[CanonicalEvent]:
+def two_returns(*, amounts: bool = True) -> list[CanonicalEvent]:
     """One order, two returns of different items three weeks apart, each with its own label,
-    parcel and refund; the second refund names only the order."""
+    parcel and refund; the refunds name only the order (and its payment). Without `amounts`
+    the returns say nothing of the money they ask for."""
+    first, second = (money("80.00"), money("40.00")) if amounts else (None, None)
     return [
         marketplace("order.placed", 0, "payment:pi_5001", money=money("120.00"),
                     buyer_country="DE"),
         carrier("OUT1", "delivered", 40, direction="outbound"),
-        marketplace("return.requested", 60, "return:R-1", money=money("80.00"),
+        marketplace("return.requested", 60, "return:R-1", money=first,
                     reason_code="damaged"),
         marketplace("return.label_created", 61, "return:R-1", "tracking:RET1"),
         carrier("RET1", "in_transit", 70),
         carrier("RET1", "delivered", 90),
         stripe_refund(95, "80.00", "re_1"),
-        marketplace("return.requested", 560, "return:R-2", money=money("40.00"),
+        marketplace("return.requested", 560, "return:R-2", money=second,
                     reason_code="size_fit"),
         marketplace("return.label_created", 561, "return:R-2", "tracking:RET2"),
         carrier("RET2", "in_transit", 570),
@@ -119,6 +121,7 @@ def test_two_returns_of_one_order_are_two_cases_with_their_own_parcels_and_refun
     store = run(two_returns(), [1])
     first, second = store.case(FIRST), store.case(SECOND)
     assert (first.requested, second.requested) == (money("80.00"), money("40.00"))
+    assert first.timeline[0] == second.timeline[0]  # both start from the order placed
     assert first.refunded == [money("80.00")] and second.refunded == [money("40.00")]
     assert first.return_tracking_numbers == ["RET1"] and second.return_tracking_numbers == ["RET2"]
     assert (first.reason_code, second.reason_code) == ("damaged", "size_fit")
@@ -260,3 +263,44 @@ def _listed(store: Store) -> tuple[str, ...]:
     listed = store.load(order_cases_key(FIRST))
     return tuple(c for c in listed.case_ids if c not in (FIRST, SECOND)) if isinstance(
         listed, OrderCases) else ()
+
+
+def test_the_orders_payment_id_does_not_pull_a_later_refund_into_the_first_case() -> None:
+    events = two_returns()[:9]
+    events[0] = marketplace("order.placed", 0, money=money("120.00"))  # no payment id in it
+    store = run(events, [1])
+    later_refund = stripe_refund(600, "15.00", "re_7")  # its payment id only the first case holds
+    store.step([later_refund])
+    assert store.case(SECOND).refunded == [money("15.00")]
+
+
+def by_parcel(store: Store) -> dict[str, Case]:
+    listed = store.load(order_cases_key(FIRST))
+    case_ids = listed.case_ids if isinstance(listed, OrderCases) else (FIRST,)
+    cases = [store.case(c) for c in case_ids]
+    return {number: case for case in cases for number in case.return_tracking_numbers}
+
+
+def test_a_refund_that_overtakes_the_return_it_pays_for_moves_to_that_returns_case() -> None:
+    events = two_returns(amounts=False)
+    store = run(events[:7], [1])
+    store.step([events[11]])  # the second refund, before the second return is known
+    assert {m.amount for m in store.case(FIRST).refunded} == {Decimal("120.00")}
+    result = store.step(events[7:11])
+    assert store.case(FIRST).refunded == [money("80.00")]
+    assert store.case(SECOND).refunded == [money("40.00")]
+    moved = [o for o in result.outputs if o.role == "changes" and o.key == FIRST.encode()]
+    assert moved and b"case.events_moved" in moved[-1].value
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.randoms(use_true_random=False), st.booleans())
+def test_arrival_order_decides_no_case(rnd: random.Random, amounts: bool) -> None:
+    events = two_returns(amounts=amounts)
+    rnd.shuffle(events)
+    store = run(events, [rnd.randint(1, 4) for _ in range(12)])
+    cases = by_parcel(store)
+    assert set(cases) == {"RET1", "RET2"} and cases["RET1"].case_id != cases["RET2"].case_id
+    assert cases["RET1"].refunded == [money("80.00")]
+    assert cases["RET2"].refunded == [money("40.00")]
+    assert (cases["RET1"].reason_code, cases["RET2"].reason_code) == ("damaged", "size_fit")
