@@ -465,6 +465,10 @@ def step_order(
 
     opened: list[str] = []
     for raw, event in events:
+        if len(case_ids) == 1 and not claims_of(event) and not event.reference_values("case"):
+            # The usual order, one case: nothing to choose (duplicates are the case's to skip).
+            waiting.setdefault(order_case_id, []).append((raw, event))
+            continue
         holder = None if is_order_context(event) else holder_of(event.event_id)
         if holder is not None:
             waiting.setdefault(holder, []).append((raw, event))
