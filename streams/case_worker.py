@@ -58,7 +58,7 @@ from streams.case_step import (
     tick,
 )
 from streams.cases import order_case_of
-from streams.dead_letters import DeadLetter, as_header_pairs
+from streams.dead_letters import DeadLetter, DeadLetterCounts, as_header_pairs
 from streams.delivery import STAGE_FETCH, CommittedOffsets, partition_offsets
 from streams.state_store import PartitionStore, restore
 from streams.topics import TopicNames, family_partitioner
@@ -126,7 +126,7 @@ class CaseWorker:
         self.batches = 0
         self.records = 0
         self.sent = 0
-        self.dead_letters = 0
+        self.dead_letters = DeadLetterCounts()
         self.committed = CommittedOffsets()
         self._consumer: AIOKafkaConsumer | None = None
         self._roles = {
@@ -362,13 +362,14 @@ class CaseWorker:
             if out.role == "inbox" and out.kind is not None:
                 headers = ((MESSAGE_HEADER, out.kind.encode()),)
             elif out.role == "dead_letter":
-                headers = tuple(DeadLetter(
+                letter = DeadLetter(
                     stage="cases", source="case.inbox", reason=out.reason, error=out.error,
                     topic=self.topics.case_inbox, partition=p, offset=-1,
                     failed_at=self.clock(), key=out.key, value=out.value or b"",
                     original_headers=((MESSAGE_HEADER, (out.kind or "event").encode()),),
-                ).headers())
-                self.dead_letters += 1
+                )
+                headers = tuple(letter.headers())
+                self.dead_letters.add(letter)
                 log.warning("dead letter for %r: %s", out.key, out.reason)
             work.outputs.append((out, headers))
 
@@ -381,7 +382,7 @@ class CaseWorker:
         )
         log.warning("dead letter from %s[%d]@%d: %s", record.topic, record.partition,
                     record.offset, reason)
-        self.dead_letters += 1
+        self.dead_letters.add(letter)
         work.outputs.append((Output("dead_letter", record.key or b"", letter.value),
                              tuple(letter.headers())))
 

@@ -45,7 +45,7 @@ from typing import Any, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from streams.dead_letters import DeadLetter, as_header_pairs
+from streams.dead_letters import DeadLetter, DeadLetterCounts, as_header_pairs
 from streams.delivery import (
     Batch,
     CommittedOffsets,
@@ -208,7 +208,7 @@ class FeedStage:
         self.publisher = publisher
         self.records = 0
         self.sent = 0
-        self.dead_letters = 0
+        self.dead_letters = DeadLetterCounts()
         self.ready = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
@@ -267,7 +267,6 @@ class FeedStage:
         if await commit_when_delivered(consumer, batch, sends, stage="feeds",
                                        committed=self.committed):
             self.records += len(records)
-            self.dead_letters += len(rendered.dead_letters)
 
     async def _send(self, rendered: FeedBatch, producer: AIOKafkaProducer) -> list[Any]:
         """Hand the batch's tombstones, updates and dead letters to the producer; their
@@ -277,6 +276,7 @@ class FeedStage:
                 for case_id in rendered.erased for region in self.publisher.regions.regions]
         acks += [await self._send_update(producer, update) for update in rendered.updates]
         for letter in rendered.dead_letters:
+            self.dead_letters.add(letter)
             log.warning("dead letter from %s[%d]@%d: %s", letter.topic, letter.partition,
                         letter.offset, letter.reason)
             acks.append(await producer.send(self.topics.dlq_feeds, key=letter.key,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +29,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from schemas.events import CANONICAL_EVENT
 from schemas.records import MESSAGE_HEADER, InboxKind
 from streams.correlation import route
-from streams.dead_letters import DeadLetter, as_header_pairs
+from streams.dead_letters import DeadLetter, DeadLetterCounts, as_header_pairs
 from streams.delivery import (
     Batch,
     CommittedOffsets,
@@ -109,8 +110,10 @@ class IngestStage:
         self.config = config
         self.topics = topics
         self.records = 0
+        self.records_by_source: Counter[str] = Counter()
         self.sent = 0
-        self.dead_letters = 0
+        self.sent_by_kind: Counter[str] = Counter()
+        self.dead_letters = DeadLetterCounts()
         self.ignored = IgnoredCounts()
         self.ready = asyncio.Event()
         self.committed = CommittedOffsets()
@@ -137,7 +140,9 @@ class IngestStage:
         if not await commit_when_delivered(consumer, batch, sends, stage="ingest",
                                            committed=self.committed):
             return
-        self.records += sum(len(messages) for messages in batch.values())
+        for tp, messages in batch.items():
+            self.records_by_source[self.topics.source_of_raw(tp.topic)] += len(messages)
+            self.records += len(messages)
 
     async def _ingest(self, batch: Batch, producer: AIOKafkaProducer) -> list[Any]:
         """Ingest every record of the batch and hand its outputs to the producer; returns
@@ -166,11 +171,12 @@ class IngestStage:
             producer.send(inbox, key=r.key, value=r.value, headers=r.headers)
             for r in result.records
         ]
+        self.sent_by_kind.update(r.kind for r in result.records)
         if result.ignored is not None:
             self.ignored.add(*result.ignored)
         letter = result.dead_letter
         if letter is not None:
-            self.dead_letters += 1
+            self.dead_letters.add(letter)
             log.warning("dead letter from %s[%d]@%d (%s): %s", letter.topic, letter.partition,
                         letter.offset, letter.source, letter.reason)
             sends.append(producer.send(self.topics.dlq_normalize, key=letter.key,
