@@ -99,8 +99,11 @@ def exposed_names(text: str) -> set[str]:
     suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"),
                 "summary": ("_sum", "_count")}
     for family in text_string_to_metric_families(text):
-        names.add(family.name)
-        names.update(family.name + suffix for suffix in suffixes.get(family.type, ()))
+        implied = suffixes.get(family.type)
+        if implied:  # a counter's or histogram's family name is no series of its own
+            names.update(family.name + suffix for suffix in implied)
+        else:
+            names.add(family.name)
         names.update(sample.name for sample in family.samples)
     return names
 
