@@ -12,7 +12,7 @@ import typer
 
 from hub.cli_feed import feed_cli
 from hub.cli_policy import policy_cli
-from hub.logs import configure_logging
+from hub.logs import configure_logging, logging_config
 from schemas.errors import ConfigurationError, HubError, RecordError
 from schemas.settings import load_settings
 
@@ -50,12 +50,15 @@ def worker(
 
     overrides = {"web_port": web_port} if web_port is not None else {}
     settings = load_settings(**overrides)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     app = create_app(settings)
     # Before any stage starts: the case step restores from `case.state` and writes to every
     # output topic inside transactions, which do not create topics.
     asyncio.run(ensure_topics(settings))
-    Worker(app, loglevel=settings.log_level, redirect_stdouts=False).execute_from_commandline()
+    # faust sets up logging itself: the same configuration, and no banner in a JSON stream.
+    Worker(app, loglevel=settings.log_level, redirect_stdouts=False,
+           logging_config=logging_config(settings.log_level, settings.log_format),
+           quiet=settings.log_format == "json").execute_from_commandline()
 
 
 @cli.command()
@@ -108,7 +111,7 @@ def ingest(
     from hub.webhooks.app import run_intake
 
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         asyncio.run(run_intake(settings, port=port, host=host))
     except KeyboardInterrupt:

@@ -345,7 +345,9 @@ class CaseWorker:
         try:
             result = step(self._state(p, key, work))
         except Exception as exc:  # noqa: BLE001 - route every failure, never lose a record
-            log.exception("case step failed on %r", key)
+            log.exception("case step failed on %r", key, extra={
+                "case_id": key, "topic": self.topics.case_inbox, "partition": p,
+                "offset": records[0].offset if records else None, "stage": "cases"})
             for record in records:
                 self._dead_letter(record, f"cannot apply to case: {exc}", type(exc).__name__,
                                   work)
@@ -370,7 +372,9 @@ class CaseWorker:
                 )
                 headers = tuple(letter.headers())
                 self.dead_letters.add(letter)
-                log.warning("dead letter for %r: %s", out.key, out.reason)
+                log.warning("dead letter for %r: %s", out.key, out.reason, extra={
+                    "case_id": out.key, "partition": p, "stage": "cases",
+                    "error": out.error})
             work.outputs.append((out, headers))
 
     def _dead_letter(self, record: Any, reason: str, error: str, work: _Batch) -> None:
@@ -381,7 +385,10 @@ class CaseWorker:
             original_headers=as_header_pairs(record.headers),
         )
         log.warning("dead letter from %s[%d]@%d: %s", record.topic, record.partition,
-                    record.offset, reason)
+                    record.offset, reason, extra={
+                        "topic": record.topic, "partition": record.partition,
+                        "offset": record.offset, "case_id": record.key, "stage": "cases",
+                        "error": error})
         self.dead_letters.add(letter)
         work.outputs.append((Output("dead_letter", record.key or b"", letter.value),
                              tuple(letter.headers())))
@@ -468,7 +475,8 @@ class CaseWorker:
                 try:
                     result = tick(state, key.decode(), now, settings=self.settings)
                 except Exception:  # noqa: BLE001 - one bad key must not stop the clock
-                    log.exception("tick failed for %r", key)
+                    log.exception("tick failed for %r", key,
+                                  extra={"case_id": key, "partition": p, "stage": "cases"})
                     continue
                 self._collect(p, key, result, work)
                 again = state.due_at(self.settings)

@@ -128,7 +128,9 @@ async def render_batch(
             letters.append(_dead_letter(record, exc.reason, type(exc).__name__, failed_at))
             continue
         except Exception as exc:  # noqa: BLE001 - route every failure, never lose a record
-            log.exception("cannot read %s[%d]@%d", record.topic, record.partition, record.offset)
+            log.exception("cannot read %s[%d]@%d", record.topic, record.partition, record.offset,
+                          extra={"topic": record.topic, "partition": record.partition,
+                                 "offset": record.offset, "stage": DLQ_STAGE})
             letters.append(_dead_letter(record, f"cannot read the change: {exc}",
                                         type(exc).__name__, failed_at))
             continue
@@ -151,7 +153,10 @@ async def _render(
     try:
         updates, failures = await publisher.views_for(change)
     except Exception as exc:  # noqa: BLE001 - one case's failure spares the batch
-        log.exception("cannot render %s[%d]@%d", record.topic, record.partition, record.offset)
+        log.exception("cannot render %s[%d]@%d", record.topic, record.partition, record.offset,
+                      extra={"topic": record.topic, "partition": record.partition,
+                             "offset": record.offset, "case_id": change.case_id,
+                             "event_id": change.event_id, "stage": DLQ_STAGE})
         return [], _dead_letter(record, f"cannot publish feeds: {exc}", type(exc).__name__,
                                 failed_at)
     if failures:
@@ -278,7 +283,11 @@ class FeedStage:
         for letter in rendered.dead_letters:
             self.dead_letters.add(letter)
             log.warning("dead letter from %s[%d]@%d: %s", letter.topic, letter.partition,
-                        letter.offset, letter.reason)
+                        letter.offset, letter.reason, extra={
+                            "topic": letter.topic, "partition": letter.partition,
+                            "offset": letter.offset, "case_id": letter.key,
+                            "source": letter.source, "stage": letter.stage,
+                            "error": letter.error})
             acks.append(await producer.send(self.topics.dlq_feeds, key=letter.key,
                                             value=letter.value, headers=letter.headers()))
         self.sent += len(acks)  # handed to the producer (a batch read again counts again)

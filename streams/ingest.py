@@ -89,7 +89,8 @@ def ingest_record(record: RawKafkaRecord, *, now: datetime) -> Ingested:
                 records.append(InboxRecord(routed.reference.encode(), "pending", value))
     except Exception as exc:  # noqa: BLE001 - an event that cannot be written is a dead letter
         log.warning("cannot route %s[%d]@%d: %r", record.topic, record.partition, record.offset,
-                    exc)
+                    exc, extra={"topic": record.topic, "partition": record.partition,
+                                "offset": record.offset, "source": record.source})
         return Ingested(dead_letter=dead_letter_for(
             record, f"cannot write the canonical event: {exc}", type(exc).__name__, now))
     return Ingested(records)
@@ -178,7 +179,10 @@ class IngestStage:
         if letter is not None:
             self.dead_letters.add(letter)
             log.warning("dead letter from %s[%d]@%d (%s): %s", letter.topic, letter.partition,
-                        letter.offset, letter.source, letter.reason)
+                        letter.offset, letter.source, letter.reason, extra={
+                            "topic": letter.topic, "partition": letter.partition,
+                            "offset": letter.offset, "source": letter.source,
+                            "stage": letter.stage, "error": letter.error})
             sends.append(producer.send(self.topics.dlq_normalize, key=letter.key,
                                        value=letter.value, headers=letter.headers()))
         return sends
