@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from hub.cli_dlq import dlq_cli
 from hub.cli_feed import feed_cli
 from hub.cli_policy import policy_cli
 from hub.logs import configure_logging, logging_config
@@ -23,9 +24,6 @@ cli = typer.Typer(
 )
 kafka_cli = typer.Typer(help="The embedded single-node Kafka broker (KRaft).", no_args_is_help=True)
 schemas_cli = typer.Typer(help="Canonical schemas.", no_args_is_help=True)
-dlq_cli = typer.Typer(
-    help="Dead letters: list them, replay them after a fix.", no_args_is_help=True
-)
 cli.add_typer(kafka_cli, name="kafka")
 cli.add_typer(schemas_cli, name="schemas")
 cli.add_typer(dlq_cli, name="dlq")
@@ -262,46 +260,6 @@ def schemas_export(
 
     for path in export_json_schemas(directory):
         typer.echo(str(path))
-
-
-@dlq_cli.command("list")
-def dlq_list(
-    stage: Annotated[str, typer.Option(help="normalize or cases")] = "normalize",
-    limit: Annotated[int, typer.Option(help="how many, newest last")] = 50,
-) -> None:
-    """List the newest dead letters of a stage with their source and reason."""
-    from hub.dead_letter_tool import list_dead_letters
-
-    letters = asyncio.run(list_dead_letters(load_settings(), stage, limit=limit))
-    for letter in letters:
-        typer.echo(
-            f"{letter.partition}:{letter.offset}  {letter.source:<12} {letter.original:<28} "
-            f"{letter.reason}"
-        )
-    typer.echo(f"{len(letters)} dead letter(s) shown", err=True)
-
-
-@dlq_cli.command("replay")
-def dlq_replay(
-    stage: Annotated[str, typer.Option(help="normalize or cases")] = "normalize",
-    source: Annotated[str | None, typer.Option(help="only this source")] = None,
-) -> None:
-    """Re-drive dead letters to the topics they came from (resumes where it stopped)."""
-    from tqdm import tqdm
-
-    from hub.dead_letter_tool import replay_dead_letters
-
-    with tqdm(unit="record", desc=f"replaying dlq.{stage}") as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
-        replayed = asyncio.run(
-            replay_dead_letters(load_settings(), stage, source=source, progress=progress)
-        )
-    typer.echo(f"replayed {replayed} dead letter(s) from dlq.{stage}")
 
 
 def main() -> None:
