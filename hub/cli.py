@@ -10,9 +10,10 @@ from typing import Annotated
 
 import typer
 
+from hub.cli_dlq import dlq_cli
 from hub.cli_feed import feed_cli
 from hub.cli_policy import policy_cli
-from hub.logs import configure_logging
+from hub.logs import configure_logging, logging_config
 from schemas.errors import ConfigurationError, HubError, RecordError
 from schemas.settings import load_settings
 
@@ -23,9 +24,6 @@ cli = typer.Typer(
 )
 kafka_cli = typer.Typer(help="The embedded single-node Kafka broker (KRaft).", no_args_is_help=True)
 schemas_cli = typer.Typer(help="Canonical schemas.", no_args_is_help=True)
-dlq_cli = typer.Typer(
-    help="Dead letters: list them, replay them after a fix.", no_args_is_help=True
-)
 cli.add_typer(kafka_cli, name="kafka")
 cli.add_typer(schemas_cli, name="schemas")
 cli.add_typer(dlq_cli, name="dlq")
@@ -50,12 +48,15 @@ def worker(
 
     overrides = {"web_port": web_port} if web_port is not None else {}
     settings = load_settings(**overrides)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     app = create_app(settings)
     # Before any stage starts: the case step restores from `case.state` and writes to every
     # output topic inside transactions, which do not create topics.
     asyncio.run(ensure_topics(settings))
-    Worker(app, loglevel=settings.log_level, redirect_stdouts=False).execute_from_commandline()
+    # faust sets up logging itself: the same configuration, and no banner in a JSON stream.
+    Worker(app, loglevel=settings.log_level, redirect_stdouts=False,
+           logging_config=logging_config(settings.log_level, settings.log_format),
+           quiet=settings.log_format == "json").execute_from_commandline()
 
 
 @cli.command()
@@ -108,7 +109,7 @@ def ingest(
     from hub.webhooks.app import run_intake
 
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         asyncio.run(run_intake(settings, port=port, host=host))
     except KeyboardInterrupt:
@@ -259,46 +260,6 @@ def schemas_export(
 
     for path in export_json_schemas(directory):
         typer.echo(str(path))
-
-
-@dlq_cli.command("list")
-def dlq_list(
-    stage: Annotated[str, typer.Option(help="normalize or cases")] = "normalize",
-    limit: Annotated[int, typer.Option(help="how many, newest last")] = 50,
-) -> None:
-    """List the newest dead letters of a stage with their source and reason."""
-    from hub.dead_letter_tool import list_dead_letters
-
-    letters = asyncio.run(list_dead_letters(load_settings(), stage, limit=limit))
-    for letter in letters:
-        typer.echo(
-            f"{letter.partition}:{letter.offset}  {letter.source:<12} {letter.original:<28} "
-            f"{letter.reason}"
-        )
-    typer.echo(f"{len(letters)} dead letter(s) shown", err=True)
-
-
-@dlq_cli.command("replay")
-def dlq_replay(
-    stage: Annotated[str, typer.Option(help="normalize or cases")] = "normalize",
-    source: Annotated[str | None, typer.Option(help="only this source")] = None,
-) -> None:
-    """Re-drive dead letters to the topics they came from (resumes where it stopped)."""
-    from tqdm import tqdm
-
-    from hub.dead_letter_tool import replay_dead_letters
-
-    with tqdm(unit="record", desc=f"replaying dlq.{stage}") as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
-        replayed = asyncio.run(
-            replay_dead_letters(load_settings(), stage, source=source, progress=progress)
-        )
-    typer.echo(f"replayed {replayed} dead letter(s) from dlq.{stage}")
 
 
 def main() -> None:

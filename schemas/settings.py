@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(6066, ge=0, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    operator_tz: str | None = Field(
+        None, description="IANA time zone `hub dlq` shows times in (default: TZ, else the "
+        "machine's zone)"
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="json: one JSON object per line (time, level, logger, message, "
+        "and topic, partition, offset, case_id, event_id when known)"
+    )
 
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         "PLAINTEXT", description="how every Kafka client of the hub talks to the brokers"

@@ -58,7 +58,7 @@ from streams.case_step import (
     tick,
 )
 from streams.cases import order_case_of
-from streams.dead_letters import DeadLetter, as_header_pairs
+from streams.dead_letters import DeadLetter, DeadLetterCounts, as_header_pairs
 from streams.delivery import STAGE_FETCH, CommittedOffsets, partition_offsets
 from streams.state_store import PartitionStore, restore
 from streams.topics import TopicNames, family_partitioner
@@ -126,7 +126,7 @@ class CaseWorker:
         self.batches = 0
         self.records = 0
         self.sent = 0
-        self.dead_letters = 0
+        self.dead_letters = DeadLetterCounts()
         self.committed = CommittedOffsets()
         self._consumer: AIOKafkaConsumer | None = None
         self._roles = {
@@ -345,7 +345,9 @@ class CaseWorker:
         try:
             result = step(self._state(p, key, work))
         except Exception as exc:  # noqa: BLE001 - route every failure, never lose a record
-            log.exception("case step failed on %r", key)
+            log.exception("case step failed on %r", key, extra={
+                "case_id": key, "topic": self.topics.case_inbox, "partition": p,
+                "offset": records[0].offset if records else None, "stage": "cases"})
             for record in records:
                 self._dead_letter(record, f"cannot apply to case: {exc}", type(exc).__name__,
                                   work)
@@ -362,14 +364,17 @@ class CaseWorker:
             if out.role == "inbox" and out.kind is not None:
                 headers = ((MESSAGE_HEADER, out.kind.encode()),)
             elif out.role == "dead_letter":
-                headers = tuple(DeadLetter(
+                letter = DeadLetter(
                     stage="cases", source="case.inbox", reason=out.reason, error=out.error,
                     topic=self.topics.case_inbox, partition=p, offset=-1,
                     failed_at=self.clock(), key=out.key, value=out.value or b"",
                     original_headers=((MESSAGE_HEADER, (out.kind or "event").encode()),),
-                ).headers())
-                self.dead_letters += 1
-                log.warning("dead letter for %r: %s", out.key, out.reason)
+                )
+                headers = tuple(letter.headers())
+                self.dead_letters.add(letter)
+                log.warning("dead letter for %r: %s", out.key, out.reason, extra={
+                    "case_id": out.key, "partition": p, "stage": "cases",
+                    "error": out.error})
             work.outputs.append((out, headers))
 
     def _dead_letter(self, record: Any, reason: str, error: str, work: _Batch) -> None:
@@ -380,8 +385,11 @@ class CaseWorker:
             original_headers=as_header_pairs(record.headers),
         )
         log.warning("dead letter from %s[%d]@%d: %s", record.topic, record.partition,
-                    record.offset, reason)
-        self.dead_letters += 1
+                    record.offset, reason, extra={
+                        "topic": record.topic, "partition": record.partition,
+                        "offset": record.offset, "case_id": record.key, "stage": "cases",
+                        "error": error})
+        self.dead_letters.add(letter)
         work.outputs.append((Output("dead_letter", record.key or b"", letter.value),
                              tuple(letter.headers())))
 
@@ -467,7 +475,8 @@ class CaseWorker:
                 try:
                     result = tick(state, key.decode(), now, settings=self.settings)
                 except Exception:  # noqa: BLE001 - one bad key must not stop the clock
-                    log.exception("tick failed for %r", key)
+                    log.exception("tick failed for %r", key,
+                                  extra={"case_id": key, "partition": p, "stage": "cases"})
                     continue
                 self._collect(p, key, result, work)
                 again = state.due_at(self.settings)

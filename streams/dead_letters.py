@@ -55,6 +55,31 @@ class DeadLetter:
         ]
 
 
+class DeadLetterCounts:
+    """Dead letters a stage sent since it started, per (source, error class): its figures for
+    `/metrics`. At most `max_keys` pairs are kept apart; the rest count under (source, "other")
+    so that garbage cannot grow the label set without bound."""
+
+    def __init__(self, max_keys: int = 200) -> None:
+        self.max_keys = max_keys
+        self._counts: dict[tuple[str, str], int] = {}
+
+    def add(self, letter: DeadLetter) -> None:
+        """Count one dead letter."""
+        key = (letter.source, letter.error)
+        if key not in self._counts and len(self._counts) >= self.max_keys:
+            key = (letter.source, "other")
+        self._counts[key] = self._counts.get(key, 0) + 1
+
+    @property
+    def total(self) -> int:
+        return sum(self._counts.values())
+
+    def items(self) -> list[tuple[str, str, int]]:
+        """(source, error class, count), sorted."""
+        return sorted((source, error, count) for (source, error), count in self._counts.items())
+
+
 def original_headers(headers: Iterable[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
     """The headers of the original record (the dead letter's, minus what the DLQ added)."""
     return [(k, v) for k, v in headers if not k.startswith(DLQ_HEADER_PREFIX)]

@@ -45,7 +45,7 @@ from typing import Any, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from streams.dead_letters import DeadLetter, as_header_pairs
+from streams.dead_letters import DeadLetter, DeadLetterCounts, as_header_pairs
 from streams.delivery import (
     Batch,
     CommittedOffsets,
@@ -128,7 +128,9 @@ async def render_batch(
             letters.append(_dead_letter(record, exc.reason, type(exc).__name__, failed_at))
             continue
         except Exception as exc:  # noqa: BLE001 - route every failure, never lose a record
-            log.exception("cannot read %s[%d]@%d", record.topic, record.partition, record.offset)
+            log.exception("cannot read %s[%d]@%d", record.topic, record.partition, record.offset,
+                          extra={"topic": record.topic, "partition": record.partition,
+                                 "offset": record.offset, "stage": DLQ_STAGE})
             letters.append(_dead_letter(record, f"cannot read the change: {exc}",
                                         type(exc).__name__, failed_at))
             continue
@@ -151,7 +153,10 @@ async def _render(
     try:
         updates, failures = await publisher.views_for(change)
     except Exception as exc:  # noqa: BLE001 - one case's failure spares the batch
-        log.exception("cannot render %s[%d]@%d", record.topic, record.partition, record.offset)
+        log.exception("cannot render %s[%d]@%d", record.topic, record.partition, record.offset,
+                      extra={"topic": record.topic, "partition": record.partition,
+                             "offset": record.offset, "case_id": change.case_id,
+                             "event_id": change.event_id, "stage": DLQ_STAGE})
         return [], _dead_letter(record, f"cannot publish feeds: {exc}", type(exc).__name__,
                                 failed_at)
     if failures:
@@ -208,7 +213,7 @@ class FeedStage:
         self.publisher = publisher
         self.records = 0
         self.sent = 0
-        self.dead_letters = 0
+        self.dead_letters = DeadLetterCounts()
         self.ready = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
@@ -267,7 +272,6 @@ class FeedStage:
         if await commit_when_delivered(consumer, batch, sends, stage="feeds",
                                        committed=self.committed):
             self.records += len(records)
-            self.dead_letters += len(rendered.dead_letters)
 
     async def _send(self, rendered: FeedBatch, producer: AIOKafkaProducer) -> list[Any]:
         """Hand the batch's tombstones, updates and dead letters to the producer; their
@@ -277,8 +281,13 @@ class FeedStage:
                 for case_id in rendered.erased for region in self.publisher.regions.regions]
         acks += [await self._send_update(producer, update) for update in rendered.updates]
         for letter in rendered.dead_letters:
+            self.dead_letters.add(letter)
             log.warning("dead letter from %s[%d]@%d: %s", letter.topic, letter.partition,
-                        letter.offset, letter.reason)
+                        letter.offset, letter.reason, extra={
+                            "topic": letter.topic, "partition": letter.partition,
+                            "offset": letter.offset, "case_id": letter.key,
+                            "source": letter.source, "stage": letter.stage,
+                            "error": letter.error})
             acks.append(await producer.send(self.topics.dlq_feeds, key=letter.key,
                                             value=letter.value, headers=letter.headers()))
         self.sent += len(acks)  # handed to the producer (a batch read again counts again)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +29,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from schemas.events import CANONICAL_EVENT
 from schemas.records import MESSAGE_HEADER, InboxKind
 from streams.correlation import route
-from streams.dead_letters import DeadLetter, as_header_pairs
+from streams.dead_letters import DeadLetter, DeadLetterCounts, as_header_pairs
 from streams.delivery import (
     Batch,
     CommittedOffsets,
@@ -88,7 +89,8 @@ def ingest_record(record: RawKafkaRecord, *, now: datetime) -> Ingested:
                 records.append(InboxRecord(routed.reference.encode(), "pending", value))
     except Exception as exc:  # noqa: BLE001 - an event that cannot be written is a dead letter
         log.warning("cannot route %s[%d]@%d: %r", record.topic, record.partition, record.offset,
-                    exc)
+                    exc, extra={"topic": record.topic, "partition": record.partition,
+                                "offset": record.offset, "source": record.source})
         return Ingested(dead_letter=dead_letter_for(
             record, f"cannot write the canonical event: {exc}", type(exc).__name__, now))
     return Ingested(records)
@@ -109,8 +111,10 @@ class IngestStage:
         self.config = config
         self.topics = topics
         self.records = 0
+        self.records_by_source: Counter[str] = Counter()
         self.sent = 0
-        self.dead_letters = 0
+        self.sent_by_kind: Counter[str] = Counter()
+        self.dead_letters = DeadLetterCounts()
         self.ignored = IgnoredCounts()
         self.ready = asyncio.Event()
         self.committed = CommittedOffsets()
@@ -137,7 +141,9 @@ class IngestStage:
         if not await commit_when_delivered(consumer, batch, sends, stage="ingest",
                                            committed=self.committed):
             return
-        self.records += sum(len(messages) for messages in batch.values())
+        for tp, messages in batch.items():
+            self.records_by_source[self.topics.source_of_raw(tp.topic)] += len(messages)
+            self.records += len(messages)
 
     async def _ingest(self, batch: Batch, producer: AIOKafkaProducer) -> list[Any]:
         """Ingest every record of the batch and hand its outputs to the producer; returns
@@ -166,13 +172,17 @@ class IngestStage:
             producer.send(inbox, key=r.key, value=r.value, headers=r.headers)
             for r in result.records
         ]
+        self.sent_by_kind.update(r.kind for r in result.records)
         if result.ignored is not None:
             self.ignored.add(*result.ignored)
         letter = result.dead_letter
         if letter is not None:
-            self.dead_letters += 1
+            self.dead_letters.add(letter)
             log.warning("dead letter from %s[%d]@%d (%s): %s", letter.topic, letter.partition,
-                        letter.offset, letter.source, letter.reason)
+                        letter.offset, letter.source, letter.reason, extra={
+                            "topic": letter.topic, "partition": letter.partition,
+                            "offset": letter.offset, "source": letter.source,
+                            "stage": letter.stage, "error": letter.error})
             sends.append(producer.send(self.topics.dlq_normalize, key=letter.key,
                                        value=letter.value, headers=letter.headers()))
         return sends

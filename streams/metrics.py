@@ -16,6 +16,7 @@ Figures of a group (`GroupFigures`):
     resolved                 cases refunded, exchanged, reshipped, closed or rejected
     first_contact_resolved   resolved, not escalated, after one buyer request at most
     escalated                a dispute was opened or an SLA deadline was breached
+    sla_breached             an SLA deadline was breached (an `sla.breach` change)
     disputed                 a dispute was opened (chargeback, A-to-z claim, PayPal case)
     csat_responses / csat_satisfied / csat_score_sum   survey answers (satisfied: >= 80 % of
                              the scale, i.e. 4 or 5 of 5)
@@ -135,6 +136,7 @@ class _Facts:
     resolved: bool
     first_contact_resolved: bool
     escalated: bool
+    sla_breached: bool
     disputed: bool
     csat_score: float | None  # score on a 0..1 scale
     csat_satisfied: bool
@@ -210,6 +212,7 @@ class GroupFigures:
     resolved: int = 0
     first_contact_resolved: int = 0
     escalated: int = 0
+    sla_breached: int = 0
     disputed: int = 0
     csat_responses: int = 0
     csat_satisfied: int = 0
@@ -247,6 +250,7 @@ class GroupFigures:
         self.resolved += sign * facts.resolved
         self.first_contact_resolved += sign * facts.first_contact_resolved
         self.escalated += sign * facts.escalated
+        self.sla_breached += sign * facts.sla_breached
         self.disputed += sign * facts.disputed
         if facts.csat_score is not None:
             self.csat_responses += sign
@@ -267,6 +271,7 @@ class GroupFigures:
         total.resolved += other.resolved
         total.first_contact_resolved += other.first_contact_resolved
         total.escalated += other.escalated
+        total.sla_breached += other.sla_breached
         total.disputed += other.disputed
         total.csat_responses += other.csat_responses
         total.csat_satisfied += other.csat_satisfied
@@ -284,7 +289,8 @@ class GroupFigures:
     def copy(self) -> GroupFigures:
         return GroupFigures(
             self.region, self.marketplace, self.reason, self.cases_opened, self.resolved,
-            self.first_contact_resolved, self.escalated, self.disputed, self.csat_responses,
+            self.first_contact_resolved, self.escalated, self.sla_breached, self.disputed,
+            self.csat_responses,
             self.csat_satisfied, self.csat_score_sum, self.first_response_seconds.copy(),
             self.refund_seconds.copy(), self.resolution_seconds.copy(),
         )
@@ -311,6 +317,7 @@ class GroupFigures:
             "resolved": self.resolved,
             "first_contact_resolved": self.first_contact_resolved,
             "escalated": self.escalated,
+            "sla_breached": self.sla_breached,
             "disputed": self.disputed,
             "csat_responses": self.csat_responses,
             "csat_satisfied": self.csat_satisfied,
@@ -435,6 +442,7 @@ def _facts(track: _Track) -> _Facts | None:
         resolved=basis.resolved,
         first_contact_resolved=basis.resolved and not escalated and len(track.contacts) <= 1,
         escalated=escalated,
+        sla_breached=track.breached,
         disputed=basis.disputed,
         csat_score=survey.score / survey.scale if survey is not None else None,
         csat_satisfied=survey.satisfied if survey is not None else False,

@@ -17,6 +17,7 @@ settings with `resilient_translator_from_settings(settings)`.
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import logging
 import threading
@@ -204,6 +205,8 @@ class ResilientTranslator:
         self.backoff = backoff
         self._sleep = sleep
         self._detect = detect
+        self.outcomes: collections.Counter[str] = collections.Counter()
+        """Results since start by outcome (translated, memory, pending, not_needed): /metrics."""
 
     async def translate(self, text: str, *, source: str | None, target: str) -> TranslationResult:
         """Mask, then translate `text` into `target` (a BCP 47 tag); never raises for the provider.
@@ -216,6 +219,7 @@ class ResilientTranslator:
         source_lang = primary_language(source) or self._detect(original)
 
         def result(state: TranslationState, **fields: Any) -> TranslationResult:
+            self.outcomes["memory" if fields.get("from_memory") else state] += 1
             return TranslationResult(state=state, original=original, source_language=source_lang,
                                      target_language=target_lang, **fields)
 

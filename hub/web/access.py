@@ -13,9 +13,10 @@ token's fingerprint (never the token), expires after `stream_ticket_ttl_seconds`
 with HMAC-SHA256 under `stream_ticket_secret`. Whatever the credential, buyers' free text is
 served masked (`translations.privacy`).
 
-Open without a credential: /health, /metrics, /metrics.json and /dashboard (worker facts and
-aggregate counts, no case data) and the console's static files. faust's built-in views expose
-table contents (/table), the cluster's topology (/router) and internals (/graph, statistics):
+Open without a credential: /livez, /readyz, /health, /metrics, /metrics.json and /dashboard
+(worker facts and aggregate counts, no case data) and the console's static files. faust's
+built-in views expose table contents (/table), the cluster's topology (/router) and internals
+(/graph, statistics):
 `BUILTIN_VIEWS_OFF`, passed to `faust.App`, turns every one of them off.
 """
 

@@ -1,39 +1,59 @@
-"""`GET /metrics` (Prometheus text), `GET /metrics.json` and `GET /dashboard` on every worker.
+"""`GET /metrics` (Prometheus), `GET /metrics.json` and `GET /dashboard` on every worker.
 
-    GET /metrics        Prometheus text exposition format 0.0.4
-    GET /metrics.json   the same facts as JSON (what the dashboard reads)
+    GET /metrics        Prometheus text exposition format 0.0.4 (prometheus-client)
+    GET /metrics.json   the worker's facts and the service figures as JSON (the dashboard's)
     GET /dashboard      one static page, charts drawn in SVG by inline JS (no CDN)
+
+Each app has its own `CollectorRegistry` (`HubMetrics`), never the client's global one, so
+several apps in one process (tests) do not collide. The registry holds the client's process,
+platform and GC collectors and one collector that reads the worker at scrape time: the stages
+keep plain counters (`streams.ingest`, `streams.case_worker`, `streams.feed_stage`), so nothing
+on the hot path touches the client.
+
+Names follow the Prometheus naming guide: `hub_` prefix, snake case, base units (`_seconds`),
+`_total` on counters. Every name is listed in `METRIC_NAMES` below; the Grafana dashboard and
+the alert rules in `deploy/` use only these (a test holds them to it).
 
 Two kinds of figures:
 
-* The worker's own health (`hub_worker_*`, `hub_consumer_*`, `hub_dead_letters_total`, ...):
-  consumer lag per topic-partition of this worker's stages (high-water mark minus the offset
-  the stage committed: ingest, case step, feeds), events/s and totals (faust's monitor), dead
-  letters this worker sent per stage (the stages' own counts; reset when the process
-  restarts, as Prometheus counters may), references with
-  events parked on this worker's partitions, and the read model's size. Sum them across workers.
+* The worker's own (`hub_worker_*`, `hub_ingest_*`, `hub_case_step_*`, `hub_feed_*`,
+  `hub_consumer_*`, `hub_dead_letters_total`, `hub_translation_*`, `hub_faust_*`): counters
+  since the process started (they reset on a restart, as Prometheus counters may), consumer
+  lag per stage and topic-partition (end offset minus the offset the stage committed). Sum
+  them across workers.
 * Service figures (`hub_service_*`, labels region / marketplace / reason): every worker follows
-  all of `case.changes` from the beginning (like the read model, no consumer group) into a
+  all of `case.changes` from the beginning (no consumer group) into a
   `streams.metrics.ServiceMetrics`, so every worker reports the same, global figures: take
   `max` across workers, not `sum`. They cover what `case.changes` still retains.
-
-The text format is written here (no client library): `render_prometheus` escapes label values
-and help text as the format requires.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
-import re
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client import (
+    GC_COLLECTOR,
+    CollectorRegistry,
+    GCCollector,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector
 
 from hub.web.health import worker_health
 from schemas.settings import Settings
@@ -47,108 +67,48 @@ from streams.topics import TopicNames
 log = logging.getLogger("hub.web.metrics")
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+"""What `generate_latest` writes; the client's CONTENT_TYPE_LATEST names a newer version that
+older Prometheus servers do not know."""
 DLQ_STAGES = ("normalize", "cases", "feeds")
-Labels = Mapping[str, str]
+"""Dead-letter stages, as in `dlq.<stage>`: every one is reported, with 0 until it sends one."""
+CIRCUIT_STATES = ("closed", "open", "half_open")
+
+Samples = dict[str, list[tuple[dict[str, str], float]]]
 
 
-# --- Prometheus text format -------------------------------------------------------------------
+# --- Reading an exposition (tests and tools) ----------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """One line of a family: the name suffix (`_bucket`, `_sum`...), labels and value."""
-
-    suffix: str
-    labels: tuple[tuple[str, str], ...]
-    value: float
-
-
-@dataclass(slots=True)
-class Family:
-    """One metric family: name, type, help and samples."""
-
-    name: str
-    type: str
-    help: str
-    samples: list[Sample] = field(default_factory=list)
-
-    def add(self, value: float | None, labels: Labels | None = None, suffix: str = "") -> None:
-        """Add a sample; a None value (an undefined ratio) is left out."""
-        if value is None:
-            return
-        self.samples.append(Sample(suffix, tuple((labels or {}).items()), float(value)))
-
-    def add_histogram(self, histogram: Histogram, labels: Labels) -> None:
-        for bound, count in histogram.cumulative():
-            self.add(count, {**labels, "le": _number(bound)}, "_bucket")
-        self.add(histogram.total, labels, "_sum")
-        self.add(histogram.count, labels, "_count")
-
-
-def render_prometheus(families: Iterable[Family]) -> str:
-    """The families in the Prometheus text exposition format (version 0.0.4)."""
-    lines: list[str] = []
-    for family in families:
-        lines.append(f"# HELP {family.name} {_escape_help(family.help)}")
-        lines.append(f"# TYPE {family.name} {family.type}")
-        for sample in family.samples:
-            labels = ",".join(f'{k}="{_escape_label(v)}"' for k, v in sample.labels)
-            selector = f"{{{labels}}}" if labels else ""
-            lines.append(f"{family.name}{sample.suffix}{selector} {_number(sample.value)}")
-    return "\n".join(lines) + "\n"
-
-
-def _escape_help(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
-
-
-def _escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _number(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
-
-
-def parse_prometheus(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
-    """Samples of a text exposition by full sample name (`x_bucket`, `x_sum`...), each with its
-    labels and value: the inverse of `render_prometheus`, for tests and tools.
+def parse_prometheus(text: str) -> Samples:
+    """Samples of a text exposition by full sample name (`x_total`, `x_bucket`...), each with
+    its labels and value.
 
     Raises:
-        ValueError: a line is not valid in the text format.
+        ValueError: the text is not a valid exposition.
     """
-    samples: dict[str, list[tuple[dict[str, str], float]]] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        match = _SAMPLE.fullmatch(line)
-        if match is None:
-            raise ValueError(f"line {number} is not a sample: {line!r}")
-        labels = {
-            name: _unescape(value) for name, value in _LABEL.findall(match["labels"] or "")
-        }
-        samples.setdefault(match["name"], []).append((labels, float(match["value"])))
+    samples: Samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples.setdefault(sample.name, []).append((dict(sample.labels), float(sample.value)))
     return samples
 
 
-_SAMPLE = re.compile(
-    r"(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)"
-    r'(?:\{(?P<labels>(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*)\})?'
-    r" (?P<value>[-+]?(?:[0-9.eE+-]+|Inf|NaN))"
-)
-_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+def exposed_names(text: str) -> set[str]:
+    """Every name an exposition declares, whether or not it has samples yet: families, and
+    the sample names their type implies (`_total`, `_bucket`, `_sum`, `_count`)."""
+    names: set[str] = set()
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"),
+                "summary": ("_sum", "_count")}
+    for family in text_string_to_metric_families(text):
+        implied = suffixes.get(family.type)
+        if implied:  # a counter's or histogram's family name is no series of its own
+            names.update(family.name + suffix for suffix in implied)
+        else:
+            names.add(family.name)
+        names.update(sample.name for sample in family.samples)
+    return names
 
 
-def _unescape(value: str) -> str:
-    return re.sub(r"\\(.)", lambda m: "\n" if m[1] == "n" else m[1], value)
-
-
-# --- The worker's own health ------------------------------------------------------------------
+# --- The worker's own figures -------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class PartitionOffsets:
@@ -156,6 +116,7 @@ class PartitionOffsets:
     partition: int
     committed: int | None
     highwater: int | None
+    stage: str = ""
 
     @property
     def lag(self) -> int | None:
@@ -165,8 +126,40 @@ class PartitionOffsets:
 
 
 @dataclass(frozen=True, slots=True)
+class StageFigures:
+    """One batch stage's counters since start."""
+
+    records: int
+    sent: int
+
+
+@dataclass(frozen=True, slots=True)
+class FaustFigures:
+    """faust's own monitor (`app.monitor`): what still goes through faust (tables, timers)."""
+
+    messages_received: int
+    messages_sent: int
+    send_errors: int
+    events: int
+    events_active: int
+    assignments_completed: int
+    assignments_failed: int
+    rebalances: int
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationFigures:
+    """The feeds' translators: results by path (stream, retry) and outcome, and their state."""
+
+    outcomes: tuple[tuple[str, str, int], ...]
+    circuit_state: str
+    pending_views: int
+    memory_entries: int
+
+
+@dataclass(frozen=True, slots=True)
 class WorkerFacts:
-    """A snapshot of one worker's health, as plain values."""
+    """A snapshot of one worker's figures, as plain values."""
 
     app_id: str
     web_port: int
@@ -174,10 +167,9 @@ class WorkerFacts:
     rebalancing: bool
     assigned_partitions: int
     events_per_second: float
-    events_total: int
-    messages_received_total: int
-    messages_sent_total: int
-    dead_letters: dict[str, int]
+    stages: Mapping[str, StageFigures]
+    dead_letters: tuple[tuple[str, str, str, int], ...]
+    """(stage, source, error class, count)"""
     parked_events: int | None
     partitions: tuple[PartitionOffsets, ...]
     read_model_cases: int | None
@@ -186,7 +178,24 @@ class WorkerFacts:
     service_records: int
     service_records_skipped: int
     service_caught_up: bool
+    ingest_records: tuple[tuple[str, int], ...] = ()
+    """(source, records consumed)"""
+    ingest_sent: tuple[tuple[str, int], ...] = ()
+    """(inbox kind, records sent)"""
     ignored_payloads: tuple[tuple[str, str, int], ...] = ()
+    case_step_batches: int | None = None
+    faust: FaustFigures | None = None
+    translation: TranslationFigures | None = None
+
+    @property
+    def events_total(self) -> int:
+        return sum(stage.records for stage in self.stages.values())
+
+    def dead_letters_by_stage(self) -> dict[str, int]:
+        totals = dict.fromkeys(DLQ_STAGES, 0)
+        for stage, _, _, count in self.dead_letters:
+            totals[stage] = totals.get(stage, 0) + count
+        return totals
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -197,13 +206,13 @@ class WorkerFacts:
             "assigned_partitions": self.assigned_partitions,
             "events_per_second": self.events_per_second,
             "events_total": self.events_total,
-            "messages_received_total": self.messages_received_total,
-            "messages_sent_total": self.messages_sent_total,
-            "dead_letters": dict(self.dead_letters),
+            "stages": {name: {"records": figures.records, "sent": figures.sent}
+                       for name, figures in self.stages.items()},
+            "dead_letters": self.dead_letters_by_stage(),
             "parked_events": self.parked_events,
             "consumer": [
-                {"topic": p.topic, "partition": p.partition, "committed": p.committed,
-                 "highwater": p.highwater, "lag": p.lag}
+                {"stage": p.stage, "topic": p.topic, "partition": p.partition,
+                 "committed": p.committed, "highwater": p.highwater, "lag": p.lag}
                 for p in self.partitions
             ],
             "consumer_lag_total": sum(p.lag or 0 for p in self.partitions),
@@ -217,67 +226,157 @@ class WorkerFacts:
         }
 
 
-def worker_families(facts: WorkerFacts) -> list[Family]:
-    """The worker's health as metric families."""
-    up = Family("hub_worker_ready", "gauge",
-                "1 when the worker is recovered, assigned and caught up")
-    up.add(facts.ready)
-    rebalancing = Family("hub_worker_rebalancing", "gauge", "1 while a rebalance is under way")
-    rebalancing.add(facts.rebalancing)
-    assigned = Family("hub_worker_assigned_partitions", "gauge",
-                      "topic-partitions assigned to this worker (tables' changelogs included)")
-    assigned.add(facts.assigned_partitions)
-    rate = Family("hub_worker_events_per_second", "gauge",
-                  "records consumed per second since the previous scrape")
-    rate.add(facts.events_per_second)
-    events = Family("hub_worker_events_total", "counter",
-                    "records the worker's stages consumed since start")
-    events.add(facts.events_total)
-    received = Family("hub_worker_messages_received_total", "counter",
-                      "messages consumed since start")
-    received.add(facts.messages_received_total)
-    sent = Family("hub_worker_messages_sent_total", "counter", "messages produced since start")
-    sent.add(facts.messages_sent_total)
-    dead = Family("hub_dead_letters_total", "counter",
-                  "dead letters this worker sent since start, per stage (dlq.<stage>)")
-    for stage, count in sorted(facts.dead_letters.items()):
-        dead.add(count, {"stage": stage})
-    parked = Family("hub_parked_events", "gauge",
-                    "events waiting for their reference to be linked, on this worker's partitions")
-    parked.add(facts.parked_events)
-    lag = Family("hub_consumer_lag", "gauge",
-                 "records behind: high-water mark minus committed offset, per topic-partition")
-    committed = Family("hub_consumer_committed_offset", "gauge", "committed offset")
-    highwater = Family("hub_consumer_highwater", "gauge", "high-water mark (log end offset)")
-    for offsets in facts.partitions:
-        labels = {"topic": offsets.topic, "partition": str(offsets.partition)}
-        lag.add(offsets.lag, labels)
-        committed.add(offsets.committed, labels)
-        highwater.add(offsets.highwater, labels)
-    model = Family("hub_read_model_documents", "gauge", "documents in this worker's read model")
-    model.add(facts.read_model_cases, {"kind": "case"})
-    model.add(facts.read_model_policies, {"kind": "policy"})
-    caught_up = Family("hub_read_model_caught_up", "gauge", "1 once the read model caught up")
-    caught_up.add(None if facts.read_model_caught_up is None else float(facts.read_model_caught_up))
-    follower = Family("hub_service_records_total", "counter",
-                      "case.changes records read into the service metrics")
-    follower.add(facts.service_records)
-    skipped = Family("hub_service_records_skipped_total", "counter",
-                     "case.changes records the service metrics could not read")
-    skipped.add(facts.service_records_skipped)
-    service_caught_up = Family("hub_service_caught_up", "gauge",
-                               "1 once the service metrics read case.changes to its end")
-    service_caught_up.add(facts.service_caught_up)
-    ignored = Family("hub_ignored_payloads_total", "counter",
-                     "raw payloads a connector ignored on purpose (a type the hub does not use),"
-                     " per source and kind")
+def _gauge(name: str, documentation: str, value: float | None) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation)
+    if value is not None:
+        family.add_metric([], float(value))
+    return family
+
+
+def _counter(name: str, documentation: str, value: float | None) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, documentation)
+    if value is not None:
+        family.add_metric([], float(value))
+    return family
+
+
+def worker_metrics(facts: WorkerFacts) -> list[Metric]:
+    """The worker's figures as metric families."""
+    families: list[Metric] = [
+        _gauge("hub_worker_ready", "1 when the stages are assigned, restored and caught up "
+               "(what /readyz answers)", facts.ready),
+        _gauge("hub_worker_rebalancing", "1 while a rebalance is under way", facts.rebalancing),
+        _gauge("hub_worker_assigned_partitions",
+               "topic-partitions assigned to this worker's faust consumer",
+               facts.assigned_partitions),
+    ]
+    records = CounterMetricFamily("hub_stage_records_total",
+                                  "records a stage consumed since start", labels=["stage"])
+    sent = CounterMetricFamily("hub_stage_records_sent_total",
+                               "records a stage handed to the producer since start (a batch "
+                               "read again counts again)", labels=["stage"])
+    for name, figures in sorted(facts.stages.items()):
+        records.add_metric([name], figures.records)
+        sent.add_metric([name], figures.sent)
+    by_source = CounterMetricFamily("hub_ingest_records_total",
+                                    "raw records the ingest stage consumed, per source",
+                                    labels=["source"])
+    for source, count in facts.ingest_records:
+        by_source.add_metric([source], count)
+    by_kind = CounterMetricFamily("hub_ingest_records_sent_total",
+                                  "case.inbox records the ingest stage sent, per kind "
+                                  "(event, pending, link)", labels=["kind"])
+    for kind, count in facts.ingest_sent:
+        by_kind.add_metric([kind], count)
+    ignored = CounterMetricFamily("hub_ingest_ignored_total",
+                                  "raw payloads a connector ignored on purpose (a type the hub "
+                                  "does not use), per source and kind", labels=["source", "kind"])
     for source, kind, count in facts.ignored_payloads:
-        ignored.add(count, {"source": source, "kind": kind})
-    return [up, rebalancing, assigned, rate, events, received, sent, dead, ignored, parked, lag,
-            committed, highwater, model, caught_up, follower, skipped, service_caught_up]
+        ignored.add_metric([source, kind], count)
+    dead = CounterMetricFamily("hub_dead_letters_total",
+                               "dead letters this worker sent since start, per stage "
+                               "(dlq.<stage>), source and error class",
+                               labels=["stage", "source", "error"])
+    sent_stages = {stage for stage, _, _, _ in facts.dead_letters}
+    for stage, source, error, count in facts.dead_letters:
+        dead.add_metric([stage, source, error], count)
+    for stage in DLQ_STAGES:
+        if stage not in sent_stages:  # a zero per stage: rate() and alerts need the series
+            dead.add_metric([stage, "", ""], 0)
+    families += [records, sent, by_source, by_kind, ignored, dead]
+    families.append(_counter("hub_case_step_batches_total",
+                             "case step transactions committed since start",
+                             facts.case_step_batches))
+    families.append(_gauge("hub_case_step_parked_references",
+                           "references with events waiting to be linked, on this worker's "
+                           "partitions", facts.parked_events))
+    lag = GaugeMetricFamily("hub_consumer_lag_records",
+                            "records behind: end offset minus committed offset, per stage and "
+                            "topic-partition", labels=["stage", "topic", "partition"])
+    committed = GaugeMetricFamily("hub_consumer_committed_offset",
+                                  "offset the stage committed last", labels=["stage", "topic",
+                                                                             "partition"])
+    end = GaugeMetricFamily("hub_consumer_end_offset", "end offset (high-water mark)",
+                            labels=["stage", "topic", "partition"])
+    for offsets in facts.partitions:
+        labels = [offsets.stage, offsets.topic, str(offsets.partition)]
+        for family, value in ((lag, offsets.lag), (committed, offsets.committed),
+                              (end, offsets.highwater)):
+            if value is not None:
+                family.add_metric(labels, value)
+    families += [lag, committed, end]
+    documents = GaugeMetricFamily("hub_read_model_documents",
+                                  "documents in this worker's read model", labels=["kind"])
+    if facts.read_model_cases is not None:
+        documents.add_metric(["case"], facts.read_model_cases)
+    if facts.read_model_policies is not None:
+        documents.add_metric(["policy"], facts.read_model_policies)
+    families += [
+        documents,
+        _gauge("hub_read_model_caught_up", "1 once the read model caught up",
+               facts.read_model_caught_up),
+        _counter("hub_service_follower_records_total",
+                 "case.changes records read into the service metrics", facts.service_records),
+        _counter("hub_service_follower_skipped_total",
+                 "case.changes records the service metrics could not read",
+                 facts.service_records_skipped),
+        _gauge("hub_service_follower_caught_up",
+               "1 once the service metrics read case.changes to its end",
+               facts.service_caught_up),
+    ]
+    families += _faust_metrics(facts.faust)
+    families += _translation_metrics(facts.translation)
+    return families
 
 
-# --- Service figures --------------------------------------------------------------------------
+def _faust_metrics(faust: FaustFigures | None) -> list[Metric]:
+    figures = faust or FaustFigures(0, 0, 0, 0, 0, 0, 0, 0)
+    assignments = CounterMetricFamily("hub_faust_assignments_total",
+                                      "partition assignments faust completed or failed",
+                                      labels=["result"])
+    assignments.add_metric(["completed"], figures.assignments_completed)
+    assignments.add_metric(["failed"], figures.assignments_failed)
+    return [
+        _counter("hub_faust_messages_received_total", "messages faust's consumer received",
+                 figures.messages_received),
+        _counter("hub_faust_messages_sent_total", "messages faust's producer sent",
+                 figures.messages_sent),
+        _counter("hub_faust_send_errors_total", "sends of faust's producer that failed",
+                 figures.send_errors),
+        _counter("hub_faust_events_total", "events faust's streams processed", figures.events),
+        _gauge("hub_faust_events_active", "events faust's streams are processing now",
+               figures.events_active),
+        assignments,
+        _counter("hub_faust_rebalances_total", "rebalances faust's consumer went through",
+                 figures.rebalances),
+    ]
+
+
+def _translation_metrics(translation: TranslationFigures | None) -> list[Metric]:
+    results = CounterMetricFamily(
+        "hub_translation_results_total",
+        "translations asked for by the feeds, per path (stream, retry) and outcome "
+        "(translated, memory, pending, not_needed)", labels=["path", "outcome"])
+    circuit = GaugeMetricFamily("hub_translation_circuit_state",
+                                "1 for the translation circuit breaker's current state",
+                                labels=["state"])
+    if translation is None:
+        return [results, circuit]
+    for path, outcome, count in translation.outcomes:
+        results.add_metric([path, outcome], count)
+    for state in CIRCUIT_STATES:
+        circuit.add_metric([state], float(state == translation.circuit_state))
+    return [
+        results, circuit,
+        _gauge("hub_translation_pending_views",
+               "views published with a pending translation, waiting for a retry",
+               translation.pending_views),
+        _gauge("hub_translation_memory_entries", "entries of the translation memory",
+               translation.memory_entries),
+    ]
+
+
+# --- Service figures ----------------------------------------------------------------------------
 
 _COUNTS = (
     ("cases_opened", "hub_service_cases_opened", "cases opened"),
@@ -285,6 +384,7 @@ _COUNTS = (
     ("first_contact_resolved", "hub_service_cases_first_contact_resolved",
      "cases resolved at first contact (one buyer request, no dispute, no SLA breach)"),
     ("escalated", "hub_service_cases_escalated", "cases with a dispute or an SLA breach"),
+    ("sla_breached", "hub_service_cases_sla_breached", "cases with an SLA deadline breached"),
     ("disputed", "hub_service_cases_disputed", "cases with a dispute"),
     ("csat_responses", "hub_service_csat_responses", "satisfaction survey answers"),
     ("csat_satisfied", "hub_service_csat_satisfied", "survey answers of 4 or 5 out of 5"),
@@ -303,22 +403,36 @@ _DURATIONS = (
      "return request (else opening) to the first refund"),
     ("resolution_seconds", "hub_service_time_to_resolution_seconds", "opening to resolution"),
 )
+_GROUP_LABELS = ["region", "marketplace", "reason"]
 
 
-def service_families(groups: Iterable[GroupFigures]) -> list[Family]:
-    """Service figures per (region, marketplace, reason) as metric families."""
-    counts = {attr: Family(name, "gauge", text) for attr, name, text in _COUNTS}
-    rates = {attr: Family(name, "gauge", text) for attr, name, text in _RATES}
-    durations = {attr: Family(name, "histogram", text) for attr, name, text in _DURATIONS}
+def service_metrics(groups: Iterable[GroupFigures]) -> list[Metric]:
+    """Service figures per (region, marketplace, reason) as metric families. Counts are
+    gauges: a case whose region becomes known later moves from one group to another."""
+    counts = {attr: GaugeMetricFamily(name, text, labels=_GROUP_LABELS)
+              for attr, name, text in _COUNTS}
+    rates = {attr: GaugeMetricFamily(name, text, labels=_GROUP_LABELS)
+             for attr, name, text in _RATES}
+    durations = {attr: HistogramMetricFamily(name, text, labels=_GROUP_LABELS)
+                 for attr, name, text in _DURATIONS}
     for group in groups:
-        labels = group.labels
+        labels = [group.region, group.marketplace, group.reason]
         for attr, family in counts.items():
-            family.add(getattr(group, attr), labels)
+            family.add_metric(labels, getattr(group, attr))
         for attr, family in rates.items():
-            family.add(getattr(group, attr), labels)
-        for attr, family in durations.items():
-            family.add_histogram(getattr(group, attr), labels)
+            rate = getattr(group, attr)
+            if rate is not None:  # undefined (nothing resolved yet): left out, not 0 or NaN
+                family.add_metric(labels, rate)
+        for attr, histogram in durations.items():
+            _add_histogram(histogram, labels, getattr(group, attr))
     return [*counts.values(), *rates.values(), *durations.values()]
+
+
+def _add_histogram(family: HistogramMetricFamily, labels: list[str],
+                   histogram: Histogram) -> None:
+    buckets = [("+Inf" if bound == float("inf") else repr(float(bound)), float(count))
+               for bound, count in histogram.cumulative()]
+    family.add_metric(labels, buckets, sum_value=histogram.total)
 
 
 def service_json(service: ServiceMetrics) -> dict[str, Any]:
@@ -339,7 +453,35 @@ def service_json(service: ServiceMetrics) -> dict[str, Any]:
     }
 
 
-# --- Collecting from a running worker ---------------------------------------------------------
+# --- Registry ----------------------------------------------------------------------------------
+
+class _Families(Collector):
+    def __init__(self, read: Any) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._read()
+
+
+def new_registry(*families: Any) -> CollectorRegistry:
+    """A registry of its own with the client's process, platform and GC collectors, and a
+    collector per `families` callable (called at every scrape, returning metric families)."""
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    if GC_COLLECTOR is not None:
+        GCCollector(registry=registry)
+    for read in families:
+        registry.register(_Families(read))
+    return registry
+
+
+def render(registry: CollectorRegistry) -> bytes:
+    """The registry in the text exposition format."""
+    return bytes(generate_latest(registry))
+
+
+# --- Collecting from a running worker -----------------------------------------------------------
 
 @dataclass(slots=True)
 class _Follower:
@@ -347,7 +489,8 @@ class _Follower:
 
 
 class MetricsCollector:
-    """Reads one worker's health from faust and holds the service metrics it follows."""
+    """Reads one worker's figures from its stages and faust; holds the service metrics it
+    follows and the app's own registry."""
 
     def __init__(self, app: Any, topics: TopicNames, read_model: ReadModel | None,
                  service: ServiceMetrics | None = None, pipeline: Pipeline | None = None,
@@ -358,35 +501,28 @@ class MetricsCollector:
         self.service = service or ServiceMetrics()
         self.follower = _Follower()
         self.pipeline = pipeline
-        self._last_reading: tuple[float, int] = (time.monotonic(), 0)
         self.feeds = feeds
+        self._last_reading: tuple[float, int] = (time.monotonic(), 0)
+        self.registry = new_registry(self.families)
 
     def worker_facts(self) -> WorkerFacts:
         app = self.app
         health = worker_health(app, self.read_model, self.pipeline, self.feeds)
-        monitor = app.monitor
-        sent_by_topic = monitor.messages_sent_by_topic
-        dead_letters = {stage: int(sent_by_topic.get(self.topics.name(f"dlq.{stage}"), 0))
-                        for stage in DLQ_STAGES}
-        stages = self._stages()
-        consumed = sum(stage.records for stage in stages)
-        sent = sum(stage.sent for stage in stages)
+        stages: dict[str, StageFigures] = {}
+        dead_letters: list[tuple[str, str, str, int]] = []
+        for name, dlq_stage, stage in self._stages():
+            stages[name] = StageFigures(stage.records, stage.sent)
+            dead_letters += [(dlq_stage, source, error, count)
+                             for source, error, count in stage.dead_letters.items()]
         pipeline = self.pipeline
-        if pipeline is not None:
-            dead_letters["normalize"] += pipeline.ingest.dead_letters
-            dead_letters["cases"] += pipeline.cases.dead_letters
-        if self.feeds is not None:
-            dead_letters["feeds"] += self.feeds.dead_letters
         model = self.read_model
         return WorkerFacts(
             app_id=str(app.conf.id), web_port=int(app.conf.web_port),
             ready=bool(health["ready"]), rebalancing=bool(health["rebalancing"]),
             assigned_partitions=int(health["assigned_partitions"]),
-            events_per_second=self._rate(consumed),
-            events_total=consumed,
-            messages_received_total=consumed + int(monitor.messages_received_total),
-            messages_sent_total=sent + int(monitor.messages_sent),
-            dead_letters=dead_letters,
+            events_per_second=self._rate(sum(s.records for s in stages.values())),
+            stages=stages,
+            dead_letters=tuple(dead_letters),
             parked_events=pipeline.cases.waiting_references() if pipeline else None,
             partitions=tuple(self._offsets()),
             read_model_cases=len(model.cases) if model else None,
@@ -395,11 +531,20 @@ class MetricsCollector:
             service_records=self.service.records_seen,
             service_records_skipped=self.service.records_skipped,
             service_caught_up=self.follower.caught_up,
+            ingest_records=tuple(sorted(pipeline.ingest.records_by_source.items()))
+            if pipeline else (),
+            ingest_sent=tuple(sorted(pipeline.ingest.sent_by_kind.items())) if pipeline else (),
             ignored_payloads=tuple(pipeline.ingest.ignored.items()) if pipeline else (),
+            case_step_batches=pipeline.cases.batches if pipeline else None,
+            faust=_faust_figures(app),
+            translation=_translation_figures(self.feeds),
         )
 
-    def families(self) -> list[Family]:
-        return [*worker_families(self.worker_facts()), *service_families(self.service.groups())]
+    def families(self) -> list[Metric]:
+        return [*worker_metrics(self.worker_facts()), *service_metrics(self.service.groups())]
+
+    def render(self) -> bytes:
+        return render(self.registry)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -408,34 +553,68 @@ class MetricsCollector:
             "service": service_json(self.service),
         }
 
-    def _stages(self) -> list[Any]:
-        """The worker's stages: ingest (raw topics), case step (case.inbox), feeds
-        (case.changes)."""
-        stages: list[Any] = []
+    def _stages(self) -> list[tuple[str, str, Any]]:
+        """(name, dead-letter stage, stage) of the worker's batch stages: ingest (raw topics),
+        case step (case.inbox), feeds (case.changes)."""
+        stages: list[tuple[str, str, Any]] = []
         if self.pipeline is not None:
-            stages += [self.pipeline.ingest, self.pipeline.cases]
+            stages += [("ingest", "normalize", self.pipeline.ingest),
+                       ("case_step", "cases", self.pipeline.cases)]
         if self.feeds is not None:
-            stages.append(self.feeds)
+            stages.append(("feeds", "feeds", self.feeds))
         return stages
 
     def _rate(self, consumed: int) -> float:
-        """Records consumed per second since the previous reading."""
+        """Records consumed per second since the previous reading (for the dashboard)."""
         now = time.monotonic()
         since, before = self._last_reading
         self._last_reading = (now, consumed)
         return (consumed - before) / (now - since) if now > since else 0.0
 
     def _offsets(self) -> list[PartitionOffsets]:
-        """Committed offset and high-water mark of every partition the worker's stages read."""
+        """Committed offset and end offset of every partition the worker's stages read."""
         found = []
-        for stage in self._stages():
+        for name, _, stage in self._stages():
             try:
                 offsets = stage.offsets()
             except Exception:  # noqa: BLE001 - not started or mid-rebalance: report nothing
-                log.debug("no offsets of %s yet", type(stage).__name__, exc_info=True)
+                log.debug("no offsets of %s yet", name, exc_info=True)
                 continue
-            found += [PartitionOffsets(*entry) for entry in offsets]
+            found += [PartitionOffsets(topic, partition, committed, end, name)
+                      for topic, partition, committed, end in offsets]
         return found
+
+
+def _faust_figures(app: Any) -> FaustFigures | None:
+    monitor = getattr(app, "monitor", None)
+    if monitor is None:
+        return None
+    return FaustFigures(
+        messages_received=int(monitor.messages_received_total),
+        messages_sent=int(monitor.messages_sent),
+        send_errors=int(getattr(monitor, "send_errors", 0)),
+        events=int(monitor.events_total),
+        events_active=int(monitor.events_active),
+        assignments_completed=int(monitor.assignments_completed),
+        assignments_failed=int(monitor.assignments_failed),
+        rebalances=int(getattr(app, "rebalancing_count", monitor.rebalances) or 0),
+    )
+
+
+def _translation_figures(feeds: FeedStage | None) -> TranslationFigures | None:
+    if feeds is None:
+        return None
+    publisher = feeds.publisher
+    outcomes = [(path, outcome, count)
+                for path, translator in (("stream", publisher.translator),
+                                         ("retry", publisher.retry_translator))
+                for outcome, count in sorted(translator.outcomes.items())]
+    return TranslationFigures(
+        outcomes=tuple(outcomes),
+        circuit_state=publisher.translator.breaker.state,
+        pending_views=len(publisher.pending),
+        memory_entries=len(publisher.translator.memory),  # type: ignore[arg-type]
+    )
 
 
 async def follow_case_changes(
@@ -494,7 +673,7 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicParti
     raise RuntimeError(f"topic {topic} does not exist")
 
 
-# --- Wiring -----------------------------------------------------------------------------------
+# --- Wiring ------------------------------------------------------------------------------------
 
 def register_metrics(app: Any, settings: Settings, topics: TopicNames,
                      read_model: ReadModel | None = None,
@@ -518,8 +697,7 @@ def register_metrics_view(app: Any, collector: MetricsCollector) -> None:
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
-        body = render_prometheus(collector.families())
-        return web.bytes(body.encode(), headers={"Content-Type": CONTENT_TYPE})
+        return web.bytes(collector.render(), headers={"Content-Type": CONTENT_TYPE})
 
     @app.page("/metrics.json")
     async def metrics_json(web: Any, request: Any) -> Any:

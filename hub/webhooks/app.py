@@ -65,6 +65,7 @@ from hub.webhooks.certificates import (
     HttpCertificateFetcher,
     default_certificate_verifier,
 )
+from hub.webhooks.metrics import instrument_intake
 from hub.webhooks.replay import InMemoryReplayCache, ReplayStore
 from hub.webhooks.resources import (
     HttpResourceFetcher,
@@ -176,6 +177,7 @@ def create_intake_app(
     app = web.Application()
     app.router.add_get("/healthz", intake.healthz)
     app.router.add_post("/webhooks/{source}", intake.receive)
+    instrument_intake(app, intake.sources)
     return app
 
 
@@ -212,6 +214,10 @@ class _Intake:
                 )
             if scheme == "mercadolibre-x-signature" and mercadolibre is None:
                 logger.warning("webhook intake: no Mercado Libre fetcher, %s answers 503", source)
+
+    @property
+    def sources(self) -> list[str]:
+        return sorted(self._sources)
 
     async def healthz(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "sources": sorted(self._sources)})

@@ -426,3 +426,13 @@ async def test_concurrent_translations_do_not_block_the_loop(
         for i, text in enumerate(texts)))
     assert [result.text for result in results] == [
         "the item is damaged", "not received", "وصل الصندوق تالفًا"]
+
+
+async def test_results_are_counted_by_outcome_for_the_metrics() -> None:
+    translator = ResilientTranslator(EchoTranslator(), detect=lambda text: "fr")
+
+    await translator.translate("Colis abîmé", source="fr", target="de")
+    await translator.translate("Colis abîmé", source="fr", target="de")
+    await translator.translate("Colis abîmé", source="fr", target="fr")
+
+    assert translator.outcomes == {"translated": 1, "memory": 1, "not_needed": 1}

@@ -1,4 +1,5 @@
-"""Service metrics aggregation (`streams.metrics`) and their Prometheus text (`hub.web.metrics`)."""
+"""Service metrics aggregation (`streams.metrics`) and the Prometheus exposition of a worker's
+figures (`hub.web.metrics`)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ from typing import Any
 import pytest
 
 from hub.web.metrics import (
-    Family,
+    FaustFigures,
     PartitionOffsets,
+    StageFigures,
+    TranslationFigures,
     WorkerFacts,
+    new_registry,
     parse_prometheus,
-    render_prometheus,
-    service_families,
+    render,
     service_json,
-    worker_families,
+    service_metrics,
+    worker_metrics,
 )
 from schemas.case import Case, CaseMilestones
 from streams.metrics import DURATION_BUCKETS, Histogram, ServiceMetrics, SurveyResponse
@@ -170,14 +174,18 @@ def test_histogram_buckets_are_cumulative_and_removal_is_exact() -> None:
     assert Histogram().quantile(0.5) is None
 
 
-def test_service_families_render_as_valid_prometheus_text(metrics: ServiceMetrics) -> None:
+def exposition(*families: Any) -> str:
+    return render(new_registry(lambda: families)).decode()
+
+
+def test_service_figures_render_as_valid_prometheus_text(metrics: ServiceMetrics) -> None:
     metrics.observe_all([
         change(case_factory("a", reason_code=None)),
         change(case_factory("b", marketplace='we"ird\\mk', buyer_country="JP",
                             milestones={"responded_at": hours(1)})),
     ])
 
-    text = render_prometheus(service_families(metrics.groups()))
+    text = exposition(*service_metrics(metrics.groups()))
     samples = parse_prometheus(text)
 
     opened = {(s[0]["marketplace"], s[0]["reason"]): s[1]
@@ -192,41 +200,95 @@ def test_service_families_render_as_valid_prometheus_text(metrics: ServiceMetric
     assert "hub_service_first_contact_resolution_ratio" not in samples
 
 
-def test_worker_families_report_lag_dead_letters_and_parked_events() -> None:
-    facts = WorkerFacts(
+def test_sla_breaches_are_counted_per_group(metrics: ServiceMetrics) -> None:
+    case = case_factory("late")
+    metrics.observe_all([change(case), change(case, event_type="sla.breach", event_id="b1")])
+
+    samples = parse_prometheus(exposition(*service_metrics(metrics.groups())))
+
+    assert samples["hub_service_cases_sla_breached"] == [
+        ({"region": "DE", "marketplace": "shopify", "reason": "damaged"}, 1.0)]
+
+
+def worker_facts(**overrides: Any) -> WorkerFacts:
+    fields: dict[str, Any] = dict(
         app_id="hub", web_port=6066, ready=True, rebalancing=False, assigned_partitions=8,
-        events_per_second=12.0, events_total=1000, messages_received_total=1200,
-        messages_sent_total=900, dead_letters={"normalize": 1, "cases": 0, "policy": 0},
+        events_per_second=12.0,
+        stages={"ingest": StageFigures(1000, 900), "case_step": StageFigures(900, 2000),
+                "feeds": StageFigures(800, 790)},
+        dead_letters=(("normalize", "shopify", "SkippableRecordError", 2),
+                      ("feeds", "case.changes", "FeedRecordError", 1)),
         parked_events=3,
-        partitions=(PartitionOffsets("raw.shopify", 0, 10, 25),
-                    PartitionOffsets("raw.shopify", 1, None, 7)),
+        partitions=(PartitionOffsets("raw.shopify", 0, 10, 25, "ingest"),
+                    PartitionOffsets("raw.shopify", 1, None, 7, "ingest")),
         read_model_cases=5, read_model_policies=4, read_model_caught_up=True,
         service_records=50, service_records_skipped=0, service_caught_up=True,
+        ingest_records=(("shopify", 990), ("stripe", 10)),
+        ingest_sent=(("event", 800), ("link", 100)),
         ignored_payloads=(("stripe", "customer.created", 4), ("shopify", "products/update", 1)),
+        case_step_batches=40,
+        faust=FaustFigures(11, 12, 0, 13, 1, 2, 0, 3),
+        translation=TranslationFigures((("stream", "translated", 5), ("stream", "memory", 7)),
+                                       "open", 2, 9),
     )
+    fields.update(overrides)
+    return WorkerFacts(**fields)
 
-    samples = parse_prometheus(render_prometheus(worker_families(facts)))
+
+def test_worker_metrics_report_lag_dead_letters_and_stage_counters() -> None:
+    facts = worker_facts()
+
+    samples = parse_prometheus(exposition(*worker_metrics(facts)))
+
     assert ({"source": "stripe", "kind": "customer.created"}, 4.0) in samples[
-        "hub_ignored_payloads_total"]
+        "hub_ingest_ignored_total"]
     assert facts.as_json()["ignored_payloads"][1] == {
         "source": "shopify", "kind": "products/update", "count": 1}
+    assert samples["hub_consumer_lag_records"] == [
+        ({"stage": "ingest", "topic": "raw.shopify", "partition": "0"}, 15.0)]
+    assert samples["hub_consumer_end_offset"][1] == (
+        {"stage": "ingest", "topic": "raw.shopify", "partition": "1"}, 7.0)
+    dead = {(labels["stage"], labels["source"]): value
+            for labels, value in samples["hub_dead_letters_total"]}
+    # Every dead-letter stage has a series, the ones that sent none at 0.
+    assert dead == {("normalize", "shopify"): 2.0, ("feeds", "case.changes"): 1.0,
+                    ("cases", ""): 0.0}
+    assert samples["hub_case_step_parked_references"] == [({}, 3.0)]
+    assert ({"stage": "feeds"}, 800.0) in samples["hub_stage_records_total"]
+    assert ({"source": "stripe"}, 10.0) in samples["hub_ingest_records_total"]
+    assert ({"kind": "link"}, 100.0) in samples["hub_ingest_records_sent_total"]
+    assert samples["hub_case_step_batches_total"] == [({}, 40.0)]
+    assert samples["hub_faust_rebalances_total"] == [({}, 3.0)]
+    assert ({"path": "stream", "outcome": "memory"}, 7.0) in samples[
+        "hub_translation_results_total"]
+    assert sorted(samples["hub_translation_circuit_state"], key=lambda s: s[0]["state"]) == [
+        ({"state": "closed"}, 0.0), ({"state": "half_open"}, 0.0), ({"state": "open"}, 1.0)]
+    document = facts.as_json()
+    assert document["consumer_lag_total"] == 15
+    assert document["dead_letters"] == {"normalize": 2, "cases": 0, "feeds": 1}
+    assert document["events_total"] == 2700
 
-    assert samples["hub_consumer_lag"] == [({"topic": "raw.shopify", "partition": "0"}, 15.0)]
-    assert samples["hub_consumer_highwater"][1] == ({"topic": "raw.shopify", "partition": "1"}, 7.0)
-    assert ({"stage": "normalize"}, 1.0) in samples["hub_dead_letters_total"]
-    assert samples["hub_parked_events"] == [({}, 3.0)]
-    assert samples["hub_worker_events_per_second"] == [({}, 12.0)]
-    assert facts.as_json()["consumer_lag_total"] == 15
+
+def test_the_exposition_follows_the_naming_guide() -> None:
+    """hub_ prefix, snake case, counters end in _total, no unit but base units."""
+    text = exposition(*worker_metrics(worker_facts()))
+    families = [line.split()[2:4] for line in text.splitlines() if line.startswith("# TYPE")]
+    ours = [(name, kind) for name, kind in families if name.startswith("hub_")]
+    assert len(ours) > 20
+    for name, kind in ours:
+        assert name == name.lower() and "__" not in name
+        assert name.endswith("_total") == (kind == "counter"), name
+        assert not any(unit in name.split("_") for unit in ("ms", "milliseconds", "minutes"))
+    # The client's own process collectors are in every app's registry.
+    assert "process_cpu_seconds_total" in text and "python_info" in text
 
 
-def test_text_format_escapes_label_values_and_help() -> None:
-    family = Family("x_total", "counter", "a help\nwith a \\ backslash")
-    family.add(1.5, {"a": 'quote " backslash \\ newline \n'})
+def test_registries_of_two_apps_do_not_collide() -> None:
+    first = new_registry(lambda: worker_metrics(worker_facts(case_step_batches=1)))
+    second = new_registry(lambda: worker_metrics(worker_facts(case_step_batches=2)))
 
-    text = render_prometheus([family])
-
-    assert text.splitlines()[0] == "# HELP x_total a help\\nwith a \\\\ backslash"
-    assert parse_prometheus(text)["x_total"] == [({"a": 'quote " backslash \\ newline \n'}, 1.5)]
+    assert parse_prometheus(render(first).decode())["hub_case_step_batches_total"] == [({}, 1.0)]
+    assert parse_prometheus(render(second).decode())["hub_case_step_batches_total"] == [({}, 2.0)]
 
 
 def test_service_json_sums_per_marketplace_and_region(metrics: ServiceMetrics) -> None:
@@ -251,7 +313,7 @@ def test_the_open_metrics_hold_no_case_data(metrics: ServiceMetrics) -> None:
                         reason_text="Call Anna Schmidt at +49 30 1234567",
                         return_tracking_numbers=["1ZSECRET77"])
     metrics.observe_bytes(change(case))
-    published = render_prometheus(service_families(metrics.groups())) + json.dumps(
+    published = exposition(*service_metrics(metrics.groups())) + json.dumps(
         service_json(metrics))
     for secret in ("SECRET", "Anna", "1234567"):
         assert secret not in published
