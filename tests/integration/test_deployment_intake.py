@@ -1,5 +1,5 @@
 """The intake as docker-compose.yml runs it: `hub ingest` with exactly the environment the compose
-implementation resolves for the `intake` service from an operator's `.env` (only the broker,
+implementation resolves for the `ingest` service from an operator's `.env` (only the broker,
 topic prefix and port moved to this test's), against the session's real broker.
 
 A source whose secret the operator set answers and is on Kafka; one without answers 503.
@@ -42,7 +42,7 @@ def compose_intake_env(tmp_path: Path) -> dict[str, str]:
         HUB_OPERATOR_TOKENS='["operator"]',
         HUB_WEBHOOK_SECRETS__SHOPIFY=f'["{SHOPIFY_SECRET}"]',
     )
-    intake = resolved_model(env_file)["services"]["intake"]
+    intake = resolved_model(env_file)["services"]["ingest"]
     assert intake["command"][:2] == ["ingest", "--port"]
     return {name: str(value) for name, value in intake["environment"].items() if value is not None}
 

@@ -31,8 +31,8 @@ from tests.support.compose import (
 from translations.regions import load_regions
 
 BROKERS = ("kafka-1", "kafka-2", "kafka-3")
-HUB_ROLES = ("topics", "worker", "intake")
-SCALABLE = ("worker", "intake")
+HUB_ROLES = ("topics", "worker", "ingest")
+SCALABLE = ("worker", "ingest")
 OPERATOR_TOKENS = '["operator-token"]'
 
 
@@ -172,7 +172,7 @@ def test_every_hub_role_runs_the_image_built_here(services: dict[str, Any]) -> N
     for package in ("hub", "streams", "connectors", "schemas", "translations"):
         assert f"COPY {package} {package}" in dockerfile
     assert services["worker"]["command"] == ["worker"]
-    assert services["intake"]["command"][0] == "ingest"
+    assert services["ingest"]["command"][0] == "ingest"
 
 
 def test_scalable_roles_have_no_fixed_name_or_published_port(services: dict[str, Any]) -> None:
@@ -214,18 +214,18 @@ def test_the_hub_roles_start_on_the_settings_compose_gives_them(services: dict[s
 def test_the_intake_gets_the_secrets_the_operator_sets_and_nothing_of_the_workers(
     services: dict[str, Any],
 ) -> None:
-    intake_env = environment(services["intake"])
+    intake_env = environment(services["ingest"])
     settings = Settings(**settings_kwargs(intake_env))
     assert {s: [v.get_secret_value() for v in vs] for s, vs in settings.webhook_secrets.items()} \
         == {"shopify": ["shopify-secret"]}
     create_intake_app(settings, _never_sends)  # the secrets name sources it serves
     raw = raw_compose()["services"]
     for source in http_sources(CONNECTORS):
-        assert f"HUB_WEBHOOK_SECRETS__{source.upper()}" in raw["intake"]["environment"]
+        assert f"HUB_WEBHOOK_SECRETS__{source.upper()}" in raw["ingest"]["environment"]
     for code in load_regions().codes:
         assert f"HUB_FEED_TOKENS__{code}" in raw["worker"]["environment"]
     workers_only = ("HUB_FEED_TOKENS__", "HUB_OPERATOR_TOKENS", "HUB_STREAM_TICKET_SECRET")
-    for role in ("topics", "intake"):
+    for role in ("topics", "ingest"):
         assert not [name for name in environment(services[role]) if name.startswith(workers_only)]
     for role in ("topics", "worker"):
         assert not [name for name in raw[role]["environment"]
@@ -259,13 +259,13 @@ def test_the_worker_is_ready_before_the_proxy_opens_and_live_in_the_image(
 
 
 def test_the_intake_probe_asks_a_route_the_intake_serves(services: dict[str, Any]) -> None:
-    intake = services["intake"]
+    intake = services["ingest"]
     url = urlsplit(probe_url(intake))
     command = intake["command"]
     assert url.port == int(command[command.index("--port") + 1])
     app = create_intake_app(load_settings(), _never_sends)
     assert url.path in {_path(route) for route in app.router.routes() if route.method == "GET"}
-    assert depends_on(services["proxy"])["intake"] == "service_healthy"
+    assert depends_on(services["proxy"])["ingest"] == "service_healthy"
 
 
 def test_every_long_running_service_has_a_health_check(services: dict[str, Any]) -> None:
@@ -295,8 +295,8 @@ def test_only_the_proxy_publishes_and_prometheus_only_on_the_host_loopback(
 @pytest.mark.parametrize(
     ("path", "destination"),
     [
-        ("/webhooks/shopify", "intake:8080"),
-        ("/webhooks/17track", "intake:8080"),
+        ("/webhooks/shopify", "ingest:8080"),
+        ("/webhooks/17track", "ingest:8080"),
         ("/console", "worker:6066"),
         ("/console/app.js", "worker:6066"),
         ("/feeds", "worker:6066"),
@@ -324,7 +324,7 @@ def test_the_proxy_routes_each_path(path: str, destination: str, services: dict[
         host, port = destination.split(":")
         assert host in services
         expected = {"worker": environment(services["worker"]).get("HUB_WEB_PORT"),
-                    "intake": services["intake"]["command"][-1], "grafana": "3000"}[host]
+                    "ingest": services["ingest"]["command"][-1], "grafana": "3000"}[host]
         assert port == expected
 
 
