@@ -1,7 +1,7 @@
 .PHONY: run test bench lint
 
 run:  ## set up, then run the hub on the embedded broker with sample traffic
-	HUB_BOOTSTRAP_BROWSER=0 ./scripts/bootstrap && .venv/bin/hub run
+	HUB_BOOTSTRAP_BROWSER=0 HUB_BOOTSTRAP_DEPLOY=0 ./scripts/bootstrap && .venv/bin/hub run
 
 test:  ## set up, then run every test tier against a real broker the tests start
 	./scripts/bootstrap && .venv/bin/python -m pytest

@@ -3,5 +3,6 @@
     signatures   pure verifiers, one per signature scheme (no I/O, no clock)
     replay       the replay cache Protocol and its bounded in-memory implementation
     certificates PayPal certificate fetching (pinned hosts) and RSA verification
+    secrets      the configured secrets, checked against the sources served
     app          the aiohttp application, `serve_intake` and `run_intake`
 """

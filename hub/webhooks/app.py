@@ -73,6 +73,7 @@ from hub.webhooks.resources import (
     ResourceFetchError,
     mercadolibre_resource_path,
 )
+from hub.webhooks.secrets import intake_secrets
 from hub.webhooks.signatures import (
     HTTP_SCHEMES,
     VERIFIERS,
@@ -163,7 +164,8 @@ def create_intake_app(
         clock: the current time (tests pin it).
 
     Raises:
-        ConfigurationError: a configured secret cannot be used (an Adyen key that is not hex).
+        ConfigurationError: a configured secret cannot be used (an Adyen key that is not hex, an
+            empty secret) or names no source with HTTP intake.
     """
     intake = _Intake(
         settings=settings,
@@ -201,10 +203,17 @@ class _Intake:
         self._mercadolibre = mercadolibre
         self._clock = clock
         self._in_flight: set[str] = set()
-        self._secrets = {
-            source: [secret.get_secret_value() for secret in secrets]
-            for source, secrets in settings.webhook_secrets.items()
-        }
+        # Checked against every HTTP connector, not only the ones served here (tests serve a few).
+        self._secrets = intake_secrets(
+            settings.webhook_secrets, {*http_sources(CONNECTORS), *self._sources}
+        )
+        unconfigured = sorted(set(self._sources) - set(self._secrets))
+        if unconfigured:
+            logger.warning(
+                "webhook intake: no secret for %s, answered 503 not_configured "
+                "(set HUB_WEBHOOK_SECRETS__<SOURCE>)",
+                ", ".join(unconfigured),
+            )
         for source, scheme in self._sources.items():
             if scheme == "adyen-hmac-item":
                 adyen_keys(self._secrets.get(source, []))
