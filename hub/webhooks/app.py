@@ -7,8 +7,7 @@ bytes are durable; there is no other work on the request path but fetching a not
 Libre resource.
 
     200  written (`{"accepted": true}`, or the body the descriptor names: Adyen's `[accepted]`);
-         also a
-         duplicate of a delivery accepted within its window, for providers that resend a
+         also a duplicate of a delivery accepted within its window, for providers that resend a
          signed request unchanged (Shopify, Adyen, AfterShip, EasyPost, 17TRACK, PayPal,
          Mercado Libre, the header-credential schemes): nothing is written again, and answering
          an error would only make the provider retry, then disable the endpoint
