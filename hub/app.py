@@ -11,6 +11,7 @@ from hub.web.access import BUILTIN_VIEWS_OFF
 from hub.web.feeds import register_feed_views
 from hub.web.health import register_health_view
 from hub.web.metrics import register_metrics
+from hub.web.openapi import register_openapi_view
 from hub.web.queries import register_query_views
 from schemas.settings import Settings
 from streams.feeds import register_feeds
@@ -85,4 +86,5 @@ def create_app(settings: Settings) -> Any:
     register_feed_views(app, settings, feeds.hub)
     register_query_views(app, read_model)
     register_health_view(app, read_model, pipeline, feeds.stage)
+    register_openapi_view(app)
     return app

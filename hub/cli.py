@@ -23,7 +23,7 @@ cli = typer.Typer(
     add_completion=False,
 )
 kafka_cli = typer.Typer(help="The embedded single-node Kafka broker (KRaft).", no_args_is_help=True)
-schemas_cli = typer.Typer(help="Canonical schemas.", no_args_is_help=True)
+schemas_cli = typer.Typer(help="Data contracts: versioned JSON Schemas.", no_args_is_help=True)
 cli.add_typer(kafka_cli, name="kafka")
 cli.add_typer(schemas_cli, name="schemas")
 cli.add_typer(dlq_cli, name="dlq")
@@ -251,14 +251,35 @@ def _split_header(item: str) -> tuple[str, str]:
 
 @schemas_cli.command("export")
 def schemas_export(
-    directory: Annotated[Path, typer.Argument(help="where to write the JSON Schema files")] = Path(
-        "schemas/json"
-    ),
+    directory: Annotated[
+        Path | None, typer.Argument(help="where the JSON Schemas are (default: schemas/json)")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="write nothing; exit 1 when a file is out of date")
+    ] = False,
 ) -> None:
-    """Write the JSON Schema of every canonical model to DIRECTORY."""
-    from schemas.export import export_json_schemas
+    """Write the versioned JSON Schema of every data contract to DIRECTORY."""
+    from schemas.export import (
+        DEFAULT_DIRECTORY,
+        IncompatibleSchemaError,
+        check_exported,
+        export_json_schemas,
+    )
 
-    for path in export_json_schemas(directory):
+    target = directory or DEFAULT_DIRECTORY
+    if check:
+        problems = check_exported(target)
+        for problem in problems:
+            typer.echo(problem, err=True)
+        if problems:
+            raise typer.Exit(1)
+        typer.echo(f"{target}: every contract matches its model")
+        return
+    try:
+        written = export_json_schemas(target)
+    except IncompatibleSchemaError as exc:
+        raise _fail(f"hub schemas export: incompatible within a published version:\n{exc}") from exc
+    for path in written:
         typer.echo(str(path))
 
 

@@ -95,3 +95,22 @@ class ShipmentRecord(BaseModel):
     case_id: str
     return_shipping: ReturnShipment | None = None
     customs: list[CustomsState] = []
+
+
+class DeadLetterHeaders(BaseModel):
+    """The headers a stage adds to a dead letter on `dlq.<stage>`, as text, prefix `dlq.` removed.
+
+    The record's key, value and its other headers are the original record's, byte for byte
+    (`streams.dead_letters`); `hub dlq replay` strips these and produces it where it came from.
+    """
+
+    model_config = _FROZEN
+
+    stage: str = Field(description='the stage that gave up: "normalize", "cases" or "feeds"')
+    source: str = Field(description="the source name of the original record")
+    reason: str = Field(description="one line: what was wrong")
+    error: str = Field(description="the error class")
+    topic: str = Field(description="the topic of the original record")
+    partition: str = Field(pattern=r"^\d+$", description="its partition, decimal")
+    offset: str = Field(pattern=r"^\d+$", description="its offset, decimal")
+    failed_at: str = Field(description="UTC ISO 8601 `...Z` of the failure")

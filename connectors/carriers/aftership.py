@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.base import Connector
+from connectors.base import Connector, HttpIntake
 from connectors.boundary import ignored, load_json_object, translate_errors, unrecognized
 from connectors.carriers._common import (
     Scan,
@@ -51,6 +51,7 @@ from connectors.carriers._returns import direction_of, split_references
 from connectors.carriers._status import (
     AFTERSHIP_CUSTOMS_SUBTAGS,
     AFTERSHIP_REASONS,
+    AFTERSHIP_TAGS,
     aftership_status,
     with_customs,
 )
@@ -194,4 +195,9 @@ CONNECTOR = Connector(
     signature_scheme="aftership-hmac-sha256",
     parse=parse,
     description="AfterShip tracking webhooks: checkpoints, tag/subtag verdicts, order references",
+    http=HttpIntake(
+        signature_headers=(
+            "aftership-hmac-sha256", "as-signature-hmac-sha256", "am-webhook-signature"),
+    ),
+    status_table=AFTERSHIP_TAGS,
 )

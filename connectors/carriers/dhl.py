@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from connectors.base import Connector
+from connectors.base import Connector, HttpIntake
 from connectors.boundary import ignored, load_json_object, translate_errors, unrecognized
 from connectors.carriers._common import (
     Scan,
@@ -63,7 +63,7 @@ from connectors.carriers._common import (
 )
 from connectors.carriers._customs import recognize_customs
 from connectors.carriers._returns import direction_of, reference_kind, split_references
-from connectors.carriers._status import dhl_status, with_customs
+from connectors.carriers._status import DHL_STATUS_CODES, dhl_status, with_customs
 from connectors.carriers._zones import Place, city_of, normalized_name, place_in_text
 from schemas.events import CanonicalEvent
 
@@ -279,4 +279,6 @@ CONNECTOR = Connector(
     signature_scheme="dhl-api-key",
     parse=parse,
     description="DHL Shipment Tracking - Unified: shipment events, returns to shipper, customs",
+    http=HttpIntake(signature_headers=("dhl-api-key",)),
+    status_table=DHL_STATUS_CODES,
 )

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.base import Connector
+from connectors.base import Connector, HttpIntake
 from connectors.boundary import ignored, load_json_object, translate_errors, unrecognized
 from connectors.carriers._common import (
     Scan,
@@ -40,7 +40,12 @@ from connectors.carriers._common import (
     tracking_case,
 )
 from connectors.carriers._customs import recognize_customs
-from connectors.carriers._status import EASYPOST_DETAIL_REASONS, easypost_status, with_customs
+from connectors.carriers._status import (
+    EASYPOST_DETAIL_REASONS,
+    EASYPOST_STATUSES,
+    easypost_status,
+    with_customs,
+)
 from connectors.carriers._zones import Place
 from schemas.errors import SkippableRecordError
 from schemas.events import CanonicalEvent, Direction
@@ -183,4 +188,8 @@ CONNECTOR = Connector(
     signature_scheme="easypost-hmac-sha256",
     parse=parse,
     description="EasyPost trackers: tracking details, returns to sender, customs scans",
+    http=HttpIntake(
+        signature_headers=("x-hmac-signature", "x-hmac-signature-v2", "x-timestamp", "x-path"),
+    ),
+    status_table=EASYPOST_STATUSES,
 )

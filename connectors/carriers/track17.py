@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.base import Connector
+from connectors.base import Connector, HttpIntake
 from connectors.boundary import ignored, load_json_object, translate_errors, unrecognized
 from connectors.carriers._common import (
     Scan,
@@ -59,6 +59,7 @@ from connectors.carriers._returns import direction_of, identifiers_in, split_ref
 from connectors.carriers._status import (
     TRACK17_CUSTOMS_SUB_STATUSES,
     TRACK17_REASONS,
+    TRACK17_STATUSES,
     track17_status,
     with_customs,
 )
@@ -232,4 +233,6 @@ CONNECTOR = Connector(
     signature_scheme="17track-sha256",
     parse=parse,
     description="17TRACK push: multi-carrier events, Chinese customs scans, returns to sender",
+    http=HttpIntake(signature_headers=("sign",)),
+    status_table=TRACK17_STATUSES,
 )

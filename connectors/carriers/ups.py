@@ -38,7 +38,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectors.base import Connector
+from connectors.base import Connector, HttpIntake
 from connectors.boundary import ignored, load_json_object, translate_errors, unrecognized
 from connectors.carriers._common import (
     Scan,
@@ -58,7 +58,12 @@ from connectors.carriers._common import (
 )
 from connectors.carriers._customs import recognize_customs
 from connectors.carriers._returns import direction_of, split_references
-from connectors.carriers._status import UPS_CUSTOMS_CODES, ups_status, with_customs
+from connectors.carriers._status import (
+    UPS_CUSTOMS_CODES,
+    UPS_STATUS_TYPES,
+    ups_status,
+    with_customs,
+)
 from connectors.carriers._zones import Place, resolve_zone
 from schemas.events import CanonicalEvent
 
@@ -270,4 +275,6 @@ CONNECTOR = Connector(
     signature_scheme="ups-credential",
     parse=parse,
     description="UPS Track API and Track Alert: scans with local times placed in their zone",
+    http=HttpIntake(signature_headers=("credential", "authorization")),
+    status_table=UPS_STATUS_TYPES,
 )

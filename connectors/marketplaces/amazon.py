@@ -38,7 +38,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from connectors.base import Connector
+from connectors.base import Connector, HttpIntake
 from connectors.boundary import (
     collected,
     ignored,
@@ -310,4 +310,5 @@ CONNECTOR = Connector(
     signature_scheme="amazon-sqs",
     parse=parse,
     description="Amazon SP-API ORDER_CHANGE notifications (SQS/EventBridge) and EF returns",
+    http=HttpIntake(signature_headers=("x-hub-relay-token",)),
 )

@@ -122,4 +122,5 @@ CONNECTOR = Connector(
     signature_scheme="kafka-direct",
     parse=parse,
     description="Hub-native marketplace protocol v1 (schemas.hub_protocol), produced to Kafka",
+    http=None,
 )

@@ -39,7 +39,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from connectors.base import Connector
+from connectors.base import Connector, HttpIntake
 from connectors.boundary import (
     collected,
     ignored,
@@ -338,4 +338,5 @@ CONNECTOR = Connector(
     signature_scheme="mercadolibre-x-signature",
     parse=parse,
     description="Mercado Libre post-purchase claims, claim returns and claim messages",
+    http=HttpIntake(signature_headers=("x-signature", "x-request-id")),
 )

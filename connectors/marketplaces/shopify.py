@@ -31,11 +31,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
-from connectors.base import Connector
+from connectors.base import Connector, HttpIntake
 from connectors.boundary import (
     ignored,
     load_json_object,
@@ -421,4 +421,17 @@ CONNECTOR = Connector(
     signature_scheme="shopify-hmac-sha256",
     parse=parse,
     description="Shopify Admin webhooks: orders, refunds, returns and return labels",
+    http=HttpIntake(
+        signature_headers=("x-shopify-hmac-sha256",),
+        kept_headers=(
+            "x-shopify-topic",
+            "x-shopify-shop-domain",
+            "x-shopify-webhook-id",
+            "x-shopify-event-id",
+            "x-shopify-api-version",
+            "x-shopify-triggered-at",
+        ),
+        # Shopify retries a delivery for 4 hours with its original X-Shopify-Triggered-At.
+        retry_window=timedelta(hours=4, minutes=30),
+    ),
 )

@@ -42,7 +42,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from connectors.base import Connector
+from connectors.base import Connector, HttpIntake
 from connectors.boundary import (
     collected,
     ignored,
@@ -281,4 +281,5 @@ CONNECTOR = Connector(
     signature_scheme="adyen-hmac-item",
     parse=parse,
     description="Adyen standard webhooks: refunds, chargebacks and captures",
+    http=HttpIntake(signature_headers=("hmacsignature",), accepted_body="[accepted]"),
 )

@@ -35,7 +35,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from connectors.base import Connector
+from connectors.base import Connector, HttpIntake
 from connectors.boundary import (
     ignored,
     load_json_object,
@@ -279,4 +279,14 @@ CONNECTOR = Connector(
     signature_scheme="paypal-verify",
     parse=parse,
     description="PayPal webhook events: capture refunds and reversals, disputes, captures",
+    http=HttpIntake(
+        signature_headers=(
+            "paypal-transmission-id",
+            "paypal-transmission-time",
+            "paypal-transmission-sig",
+            "paypal-cert-url",
+            "paypal-auth-algo",
+        ),
+        kept_headers=("paypal-transmission-id", "paypal-transmission-time"),
+    ),
 )

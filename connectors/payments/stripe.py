@@ -52,7 +52,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final, TypeGuard
 
-from connectors.base import Connector
+from connectors.base import Connector, HttpIntake
 from connectors.boundary import ignored, load_json_object, translate_errors, unrecognized
 from connectors.payments._common import (
     epoch_time,
@@ -404,5 +404,6 @@ CONNECTOR = Connector(
     signature_scheme="stripe-signature",
     parse=parse,
     description="Stripe webhook events: refunds, disputes and captures",
+    http=HttpIntake(signature_headers=("stripe-signature",), replay="rejected"),
 )
 

@@ -36,6 +36,7 @@ from typing import Any
 from aiohttp import web as aioweb
 from pydantic import SecretStr
 
+from hub.web.problems import problem_response
 from schemas.settings import Settings
 from translations.errors import UnknownRegionError
 from translations.regions import REGIONS, RegionsConfig
@@ -199,12 +200,12 @@ def install_access(app: Any, settings: Settings, regions: RegionsConfig = REGION
 def error_response(
     status: int, error: str, detail: str, *, headers: Mapping[str, str] | None = None
 ) -> aioweb.Response:
-    """The JSON error every hub view answers with: {"error": ..., "detail": ...}."""
+    """The error every worker view answers with: problem details (`hub.web.problems`) whose
+    `code` is `error`; a 401 also says how to authenticate."""
     extra = dict(headers or {})
     if status == 401:
         extra["WWW-Authenticate"] = 'Bearer realm="hub"'
-    return aioweb.json_response({"error": error, "detail": detail}, status=status,
-                                headers=extra or None)
+    return problem_response(status, error, detail, headers=extra or None)
 
 
 def bearer_token(request: aioweb.Request) -> str | None:

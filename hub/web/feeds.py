@@ -13,8 +13,8 @@
 Access (`hub.web.access`): a team token of the region or an operator token, as
 `Authorization: Bearer <token>`; the stream also takes `?ticket=` (EventSource cannot send
 headers), never a token in the URL. Unknown region 404, missing or unknown credential 401, a
-token of another region 403, a bad parameter or a token in the URL 400. Errors are JSON:
-{"error": ..., "detail": ...}.
+token of another region 403, a bad parameter or a token in the URL 400. Errors are problem
+details (RFC 9457, `application/problem+json`): `code` says which.
 
 The stream sends the `feed_page_size` most recently updated views first (`event: ready`
 follows them, with their count and the cursor of the older ones in the list, or null), then

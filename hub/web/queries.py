@@ -9,7 +9,8 @@ Access (`hub.web.access`): `Authorization: Bearer` with a team token, which read
 reads every case. A case the token may not read answers 404 like an unknown one (no hint that
 it exists) and is left out of an order's list. Free text is masked (`translations.privacy`):
 the buyer's reason and the carriers' step descriptions. Missing or unknown token 401, a token
-in the URL 400. Errors are JSON: {"error": "...", "detail": "..."}.
+in the URL 400. Errors are problem details (RFC 9457, `application/problem+json`): `code`
+says which.
 """
 
 from __future__ import annotations

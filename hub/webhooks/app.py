@@ -1,13 +1,13 @@
 """The webhook intake: verify provider webhooks, write the raw bytes to `raw.<source>`, answer.
 
-Routes: `POST /webhooks/{source}` for every source whose connector arrives over HTTP (all
-signature schemes but `kafka-direct`), and `GET /healthz`. A request is answered only after
-the broker acknowledged the record (the producer uses acks=all), so a 200 means the bytes are
-durable; there is no other work on the request path but fetching a notified Mercado Libre
-resource.
+Routes: `POST /webhooks/{source}` for every source whose connector arrives over HTTP (its
+descriptor has an `HttpIntake`), `GET /healthz` and `GET /openapi.json`. A request is answered
+only after the broker acknowledged the record (the producer uses acks=all), so a 200 means the
+bytes are durable; there is no other work on the request path but fetching a notified Mercado
+Libre resource.
 
-    200  written (Adyen gets the body `[accepted]`, the others `{"accepted": true}`); also a
-         duplicate of a delivery accepted within its window, for providers that resend a
+    200  written (`{"accepted": true}`, or the body the descriptor names: Adyen's `[accepted]`);
+         also a duplicate of a delivery accepted within its window, for providers that resend a
          signed request unchanged (Shopify, Adyen, AfterShip, EasyPost, 17TRACK, PayPal,
          Mercado Libre, the header-credential schemes): nothing is written again, and answering
          an error would only make the provider retry, then disable the endpoint
@@ -16,12 +16,16 @@ resource.
     401  signature or credential missing, malformed, wrong, or its signed timestamp is stale;
          a Shopify topic header the signed body contradicts (`topic_mismatch`)
     404  unknown source, or a source without HTTP intake
-    409  a Stripe signature seen before: Stripe signs every attempt afresh, so this is a replay
+    409  a signature seen before from a provider that signs every attempt afresh (Stripe: the
+         descriptor's `replay="rejected"`), so this is a replay
     413  the body is longer than `webhook_max_body_bytes` (at most that many bytes are read)
     503  no secret configured for the source, PayPal's certificate or the notified Mercado
          Libre resource is unavailable (`resource_unavailable`, after retries), the broker
          did not acknowledge, or the same delivery is still being written by this process:
          the provider retries later
+
+Every error answer is problem details (RFC 9457, `application/problem+json`, `hub.web.problems`)
+whose `code` is the reason above; its `detail` is fixed per code, never request data.
 
 A Mercado Libre notification signs only `id;request-id;ts`, so its record is not the body but
 the resource fetched by the signed id (`hub.webhooks.resources`), with the fetched path in
@@ -29,15 +33,15 @@ the resource fetched by the signed id (`hub.webhooks.resources`), with the fetch
 
 Every rejection is logged with source, reason, status and remote address; the source (a raw
 path segment) and the detail are escaped and cut (`loggable`), and no answer echoes them. The
-record carries the body exactly as received and the hub headers of `schemas.raw_records`, with the
-provider headers connectors need (`KEPT_HEADERS`); its key is the provider's delivery or event id
-when known.
+record carries the body exactly as received and the hub headers of `schemas.raw_records`, with
+the provider headers connectors need (`COMMON_KEPT_HEADERS` and the descriptor's
+`kept_headers`); its key is the provider's delivery or event id when known.
 
 Shopify retries a delivery for 4 hours with its original `X-Shopify-Triggered-At`, so its
-freshness window is at least `RETRY_WINDOWS` (the header is not signed, the window is about
-freshness, not security); what bounds a Shopify replay is the signed body: its timestamps
-(`webhook_shopify_max_age_seconds`) or, for undated bodies, how long its digest is remembered
-(`webhook_shopify_undated_retention_seconds`). A verdict's `keep_until` says how long its
+freshness window is at least its descriptor's `retry_window` (the header is not signed, the
+window is about freshness, not security); what bounds a Shopify replay is the signed body: its
+timestamps (`webhook_shopify_max_age_seconds`) or, for undated bodies, how long its digest is
+remembered (`webhook_shopify_undated_retention_seconds`). A verdict's `keep_until` says how long its
 replay keys are remembered; otherwise the tolerance past the signed time. The replay cache is
 per process: see `hub.webhooks.replay`.
 """
@@ -56,8 +60,10 @@ import aiohttp
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 
-from connectors.base import Connector, SignatureScheme
-from connectors.registry import CONNECTORS
+from connectors.base import Connector, HttpIntake, SignatureScheme
+from connectors.registry import CONNECTORS, connector_for
+from hub.web.openapi import OPENAPI_PATH, serve_openapi
+from hub.web.problems import problem_response
 from hub.webhooks._io import read_limited
 from hub.webhooks.certificates import (
     CertificateFetcher,
@@ -94,28 +100,8 @@ from streams.topics import raw_topic
 logger = logging.getLogger(__name__)
 
 COMMON_KEPT_HEADERS = ("content-type", "content-language")  # DHL names its language here
-KEPT_HEADERS: Mapping[SignatureScheme, tuple[str, ...]] = {
-    "shopify-hmac-sha256": (
-        "x-shopify-topic",
-        "x-shopify-shop-domain",
-        "x-shopify-webhook-id",
-        "x-shopify-event-id",
-        "x-shopify-api-version",
-        "x-shopify-triggered-at",
-    ),
-    "paypal-verify": ("paypal-transmission-id", "paypal-transmission-time"),
-}
-"""Provider headers copied to the record (as `http.<name>`), beyond `COMMON_KEPT_HEADERS`."""
+"""Headers copied to every raw record (as `http.<name>`), beyond the descriptor's own."""
 
-RETRY_WINDOWS: Mapping[SignatureScheme, timedelta] = {
-    "shopify-hmac-sha256": timedelta(hours=4, minutes=30),
-}
-"""Schemes whose checked timestamp is the original one on every retry: their minimum window."""
-
-REPLAY_REJECTED: frozenset[SignatureScheme] = frozenset({"stripe-signature"})
-"""Schemes where a repeated signature is never a legitimate retry: answered 409."""
-
-ADYEN_ACCEPTED = "[accepted]"
 MERCADOLIBRE_RESOURCE_HEADER = "x-mercadolibre-resource"
 """Names the path of a fetched Mercado Libre resource on its record (see the connector)."""
 
@@ -136,16 +122,16 @@ class PayPalCertificates:
     verifier: CertificateVerifier
 
 
-def http_sources(connectors: Iterable[Connector]) -> dict[str, SignatureScheme]:
-    """Source name -> signature scheme of every connector that arrives over HTTP."""
-    return {c.source: c.signature_scheme for c in connectors if c.signature_scheme in HTTP_SCHEMES}
+def http_sources(connectors: Iterable[Connector]) -> dict[str, Connector]:
+    """Source name -> descriptor of every connector that arrives over HTTP."""
+    return {c.source: c for c in connectors if c.http is not None}
 
 
 def create_intake_app(
     settings: Settings,
     producer_send: ProducerSend,
     *,
-    sources: Mapping[str, SignatureScheme] | None = None,
+    sources: Iterable[str] | None = None,
     replay_store: ReplayStore | None = None,
     paypal: PayPalCertificates | None = None,
     mercadolibre: ResourceFetcher | None = None,
@@ -156,7 +142,8 @@ def create_intake_app(
     Args:
         settings: secrets, tolerance, body limit and topic prefix.
         producer_send: writes a record and waits for the broker's acknowledgement.
-        sources: source -> scheme; by default every HTTP connector of `connectors.registry`.
+        sources: the sources to take (registered names); by default every HTTP connector of
+            `connectors.registry`. Sources without HTTP intake are left out.
         replay_store: where accepted deliveries are remembered (default: in memory).
         paypal: certificate fetcher and verifier; without them PayPal is answered 503.
         mercadolibre: fetches the resource a Mercado Libre notification names; without it
@@ -170,7 +157,8 @@ def create_intake_app(
     intake = _Intake(
         settings=settings,
         send=producer_send,
-        sources=http_sources(CONNECTORS) if sources is None else dict(sources),
+        sources=http_sources(
+            CONNECTORS if sources is None else [connector_for(name) for name in sources]),
         replay=replay_store or InMemoryReplayCache(),
         paypal=paypal,
         mercadolibre=mercadolibre,
@@ -180,6 +168,7 @@ def create_intake_app(
     app.router.add_get("/healthz", intake.healthz)
     app.router.add_post("/webhooks/{source}", intake.receive)
     instrument_intake(app, intake.sources)
+    app.router.add_get(OPENAPI_PATH, serve_openapi)
     return app
 
 
@@ -189,7 +178,7 @@ class _Intake:
         *,
         settings: Settings,
         send: ProducerSend,
-        sources: Mapping[str, SignatureScheme],
+        sources: Mapping[str, Connector],
         replay: ReplayStore,
         paypal: PayPalCertificates | None,
         mercadolibre: ResourceFetcher | None,
@@ -197,7 +186,10 @@ class _Intake:
     ) -> None:
         self._settings = settings
         self._send = send
-        self._sources = {s: scheme for s, scheme in sources.items() if scheme in HTTP_SCHEMES}
+        self._sources = {
+            source: connector for source, connector in sources.items()
+            if connector.http is not None and connector.signature_scheme in HTTP_SCHEMES
+        }
         self._replay = replay
         self._paypal = paypal
         self._mercadolibre = mercadolibre
@@ -214,7 +206,8 @@ class _Intake:
                 "(set HUB_WEBHOOK_SECRETS__<SOURCE>)",
                 ", ".join(unconfigured),
             )
-        for source, scheme in self._sources.items():
+        for source, connector in self._sources.items():
+            scheme = connector.signature_scheme
             if scheme == "adyen-hmac-item":
                 adyen_keys(self._secrets.get(source, []))
             if scheme == "paypal-verify" and paypal is None:
@@ -233,9 +226,10 @@ class _Intake:
 
     async def receive(self, request: web.Request) -> web.StreamResponse:
         source = request.match_info["source"]
-        scheme = self._sources.get(source)
-        if scheme is None:
+        connector = self._sources.get(source)
+        if connector is None or connector.http is None:
             return self._reject(request, source, 404, "unknown_source", "no HTTP intake")
+        scheme, http = connector.signature_scheme, connector.http
         secrets = self._secrets.get(source)
         if not secrets:
             return self._reject(request, source, 503, "not_configured", "no webhook secret")
@@ -255,8 +249,7 @@ class _Intake:
             if _is_utf8(value):  # aiohttp keeps undecodable bytes as lone surrogates
                 headers.setdefault(name.lower(), value)
         tolerance = max(
-            timedelta(seconds=self._settings.webhook_tolerance_seconds),
-            RETRY_WINDOWS.get(scheme, timedelta(0)),
+            timedelta(seconds=self._settings.webhook_tolerance_seconds), http.retry_window
         )
         verdict = await self._verify(scheme, body, headers, secrets, request, now, tolerance)
         if isinstance(verdict, web.StreamResponse):
@@ -270,7 +263,7 @@ class _Intake:
         record_key = verdict.delivery_id.encode() if verdict.delivery_id else None
         kept = {
             name: headers[name]
-            for name in (*COMMON_KEPT_HEADERS, *KEPT_HEADERS.get(scheme, ()))
+            for name in (*COMMON_KEPT_HEADERS, *http.kept_headers)
             if name in headers
         }
         resource_path = None
@@ -296,7 +289,7 @@ class _Intake:
             if self._in_flight.intersection(keys):
                 # Not durable yet: a 200 now would be a promise the first write may not keep.
                 return self._reject(request, source, 503, "in_flight", "same delivery in flight")
-            if scheme in REPLAY_REJECTED:
+            if http.replay == "rejected":
                 return self._reject(request, source, 409, "replay", "signature seen before")
             logger.info(
                 "webhook duplicate source=%s delivery=%s remote=%s: not written again",
@@ -304,7 +297,7 @@ class _Intake:
                 verdict.delivery_id,
                 request.remote,
             )
-            return _accepted(scheme, duplicate=True)
+            return _accepted(http, duplicate=True)
 
         # From the claim on, every way out but an acknowledged write releases it: a claim kept
         # for a delivery that was not written would answer the provider's retries "duplicate".
@@ -332,7 +325,7 @@ class _Intake:
             return _rejection(503, "not_written")
         finally:
             self._in_flight.difference_update(keys)
-        return _accepted(scheme)
+        return _accepted(http)
 
     async def _verify(
         self,
@@ -440,12 +433,13 @@ def _is_utf8(value: str) -> bool:
 
 
 def _rejection(status: int, reason: str) -> web.Response:
-    return web.json_response({"accepted": False, "reason": reason}, status=status)
+    # The detail is the reason's fixed title: an answer never echoes request data.
+    return problem_response(status, reason)
 
 
-def _accepted(scheme: SignatureScheme, *, duplicate: bool = False) -> web.Response:
-    if scheme == "adyen-hmac-item":
-        return web.Response(text=ADYEN_ACCEPTED)
+def _accepted(http: HttpIntake, *, duplicate: bool = False) -> web.Response:
+    if http.accepted_body is not None:
+        return web.Response(text=http.accepted_body)
     return web.json_response(
         {"accepted": True, "duplicate": True} if duplicate else {"accepted": True}
     )
@@ -457,7 +451,7 @@ async def serve_intake(
     *,
     port: int,
     host: str | None = None,
-    sources: Mapping[str, SignatureScheme] | None = None,
+    sources: Iterable[str] | None = None,
     replay_store: ReplayStore | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[str]:

@@ -87,8 +87,15 @@ async def worker() -> AsyncIterator[Worker]:
 
 
 async def error_of(response: ClientResponse) -> tuple[int, str]:
-    assert response.headers["Content-Type"].startswith("application/json")
-    return response.status, (await response.json())["error"]
+    """The status and problem code of an error answer, after checking it is a problem."""
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    body = await response.json(content_type=None)
+    code = body["code"]
+    assert body == {"type": f"https://aftersales-hub.example/problems/{code}",
+                    "title": code.replace("_", " ").capitalize(), "status": response.status,
+                    "detail": body["detail"], "code": code}
+    assert isinstance(body["detail"], str) and body["detail"]
+    return response.status, code
 
 
 @pytest.mark.parametrize("path", ["/table/", "/table/case_ledgers/", "/table/case_ledgers/k/",
@@ -150,7 +157,7 @@ async def test_queries_need_a_token_and_serve_the_regions_cases_masked(worker: W
 async def test_a_token_in_the_url_is_refused_everywhere(worker: Worker, path: str) -> None:
     response = await worker.get(f"{path}?token={TEAM_DE}")
     assert await error_of(response) == (400, "bad_request")
-    assert "Authorization: Bearer" in (await response.json())["detail"]
+    assert "Authorization: Bearer" in (await response.json(content_type=None))["detail"]
 
 
 async def test_the_stream_opens_with_a_ticket_of_its_region(worker: Worker) -> None:

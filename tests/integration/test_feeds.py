@@ -295,8 +295,8 @@ async def test_sse_streams_a_case_produced_after_subscribing_and_checks_tokens(
             ("/feeds", None, 401, "unauthorized"),
         ]:
             got, body, headers = http(port, path, token=token)
-            assert (got, body["error"]) == (status, error), path
-            assert headers["Content-Type"].startswith("application/json")
+            assert (got, body["code"], body["status"]) == (status, error, status), path
+            assert headers["Content-Type"].startswith("application/problem+json")
             assert isinstance(body["detail"], str)
         assert http(port, "/feeds/JP", token="x")[2]["WWW-Authenticate"].startswith("Bearer")
         status, listed, _ = http(port, "/feeds/JP", token=TOKENS["JP"])

@@ -34,6 +34,7 @@ from hub.webhooks.certificates import CryptographyCertificateVerifier
 from hub.webhooks.resources import HttpResourceFetcher
 from schemas.settings import Settings, load_settings
 from tests.support.connector_fixtures import FIXTURES
+from tests.support.problems import problem_answer
 
 pytestmark = pytest.mark.integration
 
@@ -134,7 +135,7 @@ async def test_a_captured_shopify_return_request_is_written_once_however_it_is_r
         relabelled = headers | {"X-Shopify-Topic": topic, "X-Shopify-Webhook-Id": topic}
         assert await intake.post("shopify", body, relabelled) == (
             401,
-            {"accepted": False, "reason": "topic_mismatch"},
+            problem_answer(401, "topic_mismatch"),
         )
 
     intake.clock.now = NOW + timedelta(days=30)
@@ -179,7 +180,7 @@ async def test_a_signed_delivery_with_an_unusable_id_is_refused_before_it_is_cla
     for _ in range(2):  # the retry gets the same answer, not "duplicate"
         assert await intake.post("aftership", body, headers) == (
             400,
-            {"accepted": False, "reason": "bad_delivery_id"},
+            problem_answer(400, "bad_delivery_id"),
         )
     assert intake.producer.written == []
     usable_body, usable_headers = aftership_delivery("evt_1")
@@ -197,7 +198,7 @@ async def test_an_unknown_source_is_404_and_logged_escaped_and_cut(
         answer = await response.read()
     assert (response.status, json.loads(answer)) == (
         404,
-        {"accepted": False, "reason": "unknown_source"},
+        problem_answer(404, "unknown_source"),
     )
     [record] = [r for r in caplog.records if "unknown_source" in r.getMessage()]
     message = record.getMessage()
@@ -293,7 +294,7 @@ async def test_paypal_certificates_are_fetched_only_for_requests_that_pass_the_c
     for request_body, request_headers, reason in cheap_failures:
         assert await intake.post("paypal", request_body, request_headers) == (
             401,
-            {"accepted": False, "reason": reason},
+            problem_answer(401, reason),
         )
     assert fetcher.urls == []
 
@@ -451,7 +452,7 @@ async def test_mercadolibre_a_notification_naming_another_resource_is_refused_un
     body, headers, query = ml_notification(resource)
     assert await intake.post("mercadolibre", body, headers, query) == (
         400,
-        {"accepted": False, "reason": "unexpected_resource"},
+        problem_answer(400, "unexpected_resource"),
     )
     assert (api.requests, intake.producer.written) == ([], [])
 
@@ -482,7 +483,7 @@ async def test_mercadolibre_an_unreachable_resource_is_503_and_the_retry_is_not_
     with caplog.at_level(logging.WARNING, logger="hub.webhooks.app"):
         assert await intake.post("mercadolibre", body, headers, query) == (
             503,
-            {"accepted": False, "reason": "resource_unavailable"},
+            problem_answer(503, "resource_unavailable"),
         )
     assert intake.producer.written == []
     assert f"HTTP {failures[-1]}" in caplog.text

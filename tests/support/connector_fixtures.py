@@ -1,4 +1,8 @@
-"""Recorded provider payloads under `tests/fixtures/<source>/` and their hand-written expectations.
+"""Recorded provider payloads under `tests/fixtures/<folder>/` and their hand-written expectations.
+
+Each registered connector names its folder (`Connector.fixtures_folder`, the source name unless
+it says otherwise); the loader reads the folders of `connectors.registry`, so a new connector's
+payloads are picked up by registering it.
 
 Layout per fixture `NAME`:
     NAME.json            the body exactly as the provider delivers it
@@ -18,6 +22,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from connectors.registry import CONNECTORS, connector_for
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 # After the latest fact of any fixture (2026-03-04): webhooks arrive after what they report.
@@ -39,10 +45,11 @@ class ConnectorFixture:
 
 
 def load_fixtures(source: str | None = None) -> list[ConnectorFixture]:
-    """Every recorded payload (of one source, or of all)."""
-    folders = [FIXTURES / source] if source else sorted(p for p in FIXTURES.iterdir() if p.is_dir())
+    """Every recorded payload (of one source, or of every registered connector)."""
+    connectors = [connector_for(source)] if source else list(CONNECTORS)
     found: list[ConnectorFixture] = []
-    for folder in folders:
+    for connector in connectors:
+        folder = FIXTURES / connector.fixtures_folder
         for body_path in sorted(folder.glob("*.json")):
             if body_path.name.endswith(_SIDE_FILES):
                 continue
@@ -51,7 +58,7 @@ def load_fixtures(source: str | None = None) -> list[ConnectorFixture]:
             expected_path = folder / f"{stem}.expected.json"
             found.append(
                 ConnectorFixture(
-                    source=folder.name,
+                    source=connector.source,
                     name=stem,
                     body=body_path.read_bytes(),
                     headers=json.loads(headers_path.read_text()) if headers_path.exists() else {},

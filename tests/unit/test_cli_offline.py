@@ -70,17 +70,18 @@ def test_rejected_payload_exits_2_with_a_one_line_reason(
     assert result.stdout == b""
 
 
-def test_schemas_export_writes_json_schemas(tmp_path: Path) -> None:
+def test_schemas_export_writes_versioned_json_schemas(tmp_path: Path) -> None:
     result = hub("schemas", "export", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    names = {path.name for path in tmp_path.iterdir()}
+    names = {str(path.relative_to(tmp_path)) for path in tmp_path.glob("*/*.json")}
     assert {
-        "canonical-event.v1.schema.json",
-        "case.v1.schema.json",
-        "money.v1.schema.json",
-        "hub-marketplace-protocol.v1.schema.json",
+        "canonical-event/v1.json",
+        "case/v1.json",
+        "case-change/v1.json",
+        "hub-protocol/v1.json",
     } <= names
-    event_schema = json.loads((tmp_path / "canonical-event.v1.schema.json").read_text())
+    event_schema = json.loads((tmp_path / "canonical-event" / "v1.json").read_text())
+    assert event_schema["$id"] == "https://aftersales-hub.example/schemas/canonical-event/v1.json"
     assert set(event_schema["required"]) >= {
         "event_id",
         "source",
@@ -88,6 +89,21 @@ def test_schemas_export_writes_json_schemas(tmp_path: Path) -> None:
         "occurred_at",
         "case_key",
     }
+
+
+def test_schemas_export_check_fails_on_a_stale_file(tmp_path: Path) -> None:
+    assert hub("schemas", "export", str(tmp_path)).returncode == 0
+    assert hub("schemas", "export", "--check", str(tmp_path)).returncode == 0
+    stale = tmp_path / "case" / "v1.json"
+    stale.write_text(stale.read_text().replace('"Case"', '"Case (edited)"', 1))
+    result = hub("schemas", "export", "--check", str(tmp_path))
+    assert result.returncode == 1
+    assert b"case/v1.json: differs from the model" in result.stderr
+
+
+def test_the_committed_schemas_pass_the_check() -> None:
+    result = hub("schemas", "export", "--check")
+    assert result.returncode == 0, result.stderr
 
 
 def test_normalize_says_on_stderr_why_nothing_came_out() -> None:

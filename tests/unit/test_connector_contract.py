@@ -8,6 +8,8 @@ unique, and truncated, garbage or wrong-type input raises the hub's skippable re
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from typing import get_args
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +18,8 @@ from hypothesis import strategies as st
 from connectors.boundary import Ignored
 from connectors.registry import CONNECTORS, connector_for
 from schemas.errors import SkippableRecordError
-from schemas.events import CANONICAL_EVENT, SOURCE_KINDS
+from schemas.events import CANONICAL_EVENT, SOURCE_KINDS, ShipmentStatus
+from tests.support.connector_fixtures import FIXTURES as FIXTURES_DIR
 from tests.support.connector_fixtures import RECEIVED_AT, load_fixtures, mismatches
 
 FIXTURES = load_fixtures()
@@ -40,6 +43,22 @@ def test_descriptor_is_consistent(source: str) -> None:
     connector = connector_for(source)
     assert connector.kind == SOURCE_KINDS[source]
     assert connector.raw_topic == f"raw.{source}"
+    assert (FIXTURES_DIR / connector.fixtures_folder).is_dir()
+    # Only a carrier maps provider status codes to shipment statuses.
+    assert bool(connector.status_table) == (connector.kind == "carrier")
+    assert set(connector.status_table.values()) <= set(get_args(ShipmentStatus))
+    http = connector.http
+    assert (http is None) == (connector.signature_scheme == "kafka-direct")
+    if http is not None:
+        headers = (*http.signature_headers, *http.kept_headers)
+        assert all(name == name.lower().strip() and name for name in headers)
+        assert http.signature_headers or connector.signature_scheme == "adyen-hmac-item"
+        assert http.retry_window >= timedelta(0)
+
+
+def test_every_fixture_folder_belongs_to_a_registered_connector() -> None:
+    folders = {path.name for path in FIXTURES_DIR.iterdir() if path.is_dir()}
+    assert folders == {connector.fixtures_folder for connector in CONNECTORS}
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=FIXTURE_IDS)
