@@ -78,9 +78,26 @@ def _worker_paths() -> dict[str, Any]:
                                        {"type": "object", "properties": {
                                            "status": {"type": "string", "const": "OK"}}})},
         }},
+        "/livez": {"get": {
+            "operationId": "livez", "tags": ["health"],
+            "summary": "is the process alive (no stage died): a failure is a reason to restart",
+            "responses": {
+                "200": _json("alive", {"type": "object"}),
+                "503": _json("a stage died or the worker is stopping", {"type": "object"}),
+            },
+        }},
+        "/readyz": {"get": {
+            "operationId": "readyz", "tags": ["health"],
+            "summary": "is the pipeline running, restored and its read model caught up "
+                       "(a rebalance makes it fail for a while: not a reason to restart)",
+            "responses": {
+                "200": _json("ready", _ref("health")),
+                "503": _json("not ready (the same facts say why)", _ref("health")),
+            },
+        }},
         "/health": {"get": {
             "operationId": "health", "tags": ["health"],
-            "summary": "is the pipeline running, restored and its read model caught up",
+            "summary": "the same as /readyz (kept for existing probes)",
             "responses": {
                 "200": _json("ready", _ref("health")),
                 "503": _json("not ready (the same facts say why)", _ref("health")),
@@ -88,7 +105,8 @@ def _worker_paths() -> dict[str, Any]:
         }},
         "/metrics": {"get": {
             "operationId": "metrics", "tags": ["health"],
-            "summary": "service metrics in the Prometheus text format",
+            "summary": "metrics in the Prometheus text format (the worker's hub_*; the "
+                       "intake serves its own hub_intake_* at the same path)",
             "responses": {"200": _text("the metric families", "text/plain")},
         }},
         "/metrics.json": {"get": {
