@@ -118,4 +118,4 @@ async def test_a_source_without_its_secret_is_503_not_configured(
         f"{intake_process}/webhooks/stripe", data=body, headers=headers
     ) as response:
         assert response.status == 503
-        assert (await response.json())["reason"] == "not_configured"
+        assert (await response.json())["code"] == "not_configured"
