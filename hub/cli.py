@@ -14,6 +14,7 @@ from hub.cli_dlq import dlq_cli
 from hub.cli_feed import feed_cli
 from hub.cli_kafka import kafka_cli
 from hub.cli_policy import policy_cli
+from hub.cli_topics import topics_cli
 from hub.logs import configure_logging, logging_config
 from schemas.errors import ConfigurationError, HubError, RecordError
 from schemas.settings import load_settings
@@ -29,6 +30,7 @@ cli.add_typer(schemas_cli, name="schemas")
 cli.add_typer(dlq_cli, name="dlq")
 cli.add_typer(feed_cli, name="feed")
 cli.add_typer(policy_cli, name="policy")
+cli.add_typer(topics_cli, name="topics")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
