@@ -1,10 +1,11 @@
 """A real three-node Apache Kafka cluster (KRaft) for the broker-failure tests.
 
-The session starts it with `hub.local_kafka.LocalKafkaCluster` on free ports chosen at run time
+The tier starts it with `hub.local_kafka.LocalKafkaCluster` on free ports chosen at run time
 (apart from the single-node test broker and any other broker on the machine), its data in a
-temporary directory, and stops it at the end. Every node is a broker and a controller voter;
-topics get 3 replicas and `min.insync.replicas=2`. Tests kill and restart nodes: each test waits
-until every node is back and in sync before it ends, so the next one starts from a whole cluster.
+temporary directory, and stops it after its last test. Every node is a broker and a controller
+voter; topics get 3 replicas and `min.insync.replicas=2`. Tests kill and restart nodes: each
+test waits until every node is back and in sync before it ends, so the next one starts from a
+whole cluster.
 """
 
 from __future__ import annotations
@@ -48,9 +49,10 @@ def free_ports(count: int) -> list[int]:
     return list(range(base, base + count))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafkaCluster]:
-    """A running three-node cluster for the whole test session."""
+    """A running three-node cluster for the tests of this folder (stopped after them, so its
+    three JVMs do not run beside the other tiers)."""
     ports = free_ports(6)
     cluster = LocalKafkaCluster(
         version=DEFAULT_KAFKA_VERSION,
