@@ -60,3 +60,22 @@ def test_colliding_ports_are_refused(tmp_path: Path) -> None:
     with pytest.raises(BrokerError, match="collide"):
         LocalKafkaCluster(version="4.1.1", ports=[19092, 19093], controller_ports=[19093, 19095],
                           data_dir=tmp_path, cache_dir=tmp_path)
+
+
+def test_a_broker_dumps_its_class_archive_once_and_later_brokers_map_it(tmp_path: Path) -> None:
+    first = LocalKafka(version="4.1.1", port=19092, controller_port=19093,
+                       data_dir=tmp_path / "a", cache_dir=tmp_path / "cache")
+    [dump, quiet] = first._class_archive_options()  # noqa: SLF001
+    assert dump == f"-XX:ArchiveClassesAtExit={tmp_path / 'a' / 'classes.jsa'}"
+    assert quiet == "-Xlog:cds=off"
+    assert first._class_archive_options(dump=False) == []  # noqa: SLF001
+    # What the JVM wrote at a clean exit moves next to the jars, for every later broker.
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "classes.jsa").write_bytes(b"archive")
+    first._keep_class_archive()  # noqa: SLF001
+    assert not (tmp_path / "a" / "classes.jsa").exists()
+    [shared] = list((tmp_path / "cache" / "kafka" / "4.1.1").glob("classes-*.jsa"))
+    assert shared.read_bytes() == b"archive"
+    second = LocalKafka(version="4.1.1", port=19094, controller_port=19095,
+                        data_dir=tmp_path / "b", cache_dir=tmp_path / "cache")
+    assert second._class_archive_options() == [f"-XX:SharedArchiveFile={shared}"]  # noqa: SLF001
