@@ -44,7 +44,7 @@ def kafka_up(
 ) -> None:
     """Fetch (once), format and start the local broker(s); wait until they serve metadata."""
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         if nodes == 1:
             typer.echo(LocalKafka.from_settings(settings).start().describe())
