@@ -12,7 +12,9 @@ import typer
 
 from hub.cli_dlq import dlq_cli
 from hub.cli_feed import feed_cli
+from hub.cli_kafka import kafka_cli
 from hub.cli_policy import policy_cli
+from hub.cli_topics import topics_cli
 from hub.logs import configure_logging, logging_config
 from schemas.errors import ConfigurationError, HubError, RecordError
 from schemas.settings import load_settings
@@ -22,13 +24,13 @@ cli = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-kafka_cli = typer.Typer(help="The embedded single-node Kafka broker (KRaft).", no_args_is_help=True)
 schemas_cli = typer.Typer(help="Data contracts: versioned JSON Schemas.", no_args_is_help=True)
 cli.add_typer(kafka_cli, name="kafka")
 cli.add_typer(schemas_cli, name="schemas")
 cli.add_typer(dlq_cli, name="dlq")
 cli.add_typer(feed_cli, name="feed")
 cli.add_typer(policy_cli, name="policy")
+cli.add_typer(topics_cli, name="topics")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -150,50 +152,6 @@ def erase(
             typer.echo("\n".join(report.describe()))
     if any(report.known and not report.confirmed for report in reports):
         raise typer.Exit(1)
-
-
-@kafka_cli.command("up")
-def kafka_up() -> None:
-    """Fetch (once), format and start the local broker; wait until it serves metadata."""
-    from hub.local_kafka import LocalKafka
-
-    settings = load_settings()
-    configure_logging(settings.log_level)
-    broker = LocalKafka.from_settings(settings)
-    try:
-        status = broker.start()
-    except HubError as exc:
-        raise _fail(f"hub kafka up: {exc}") from exc
-    typer.echo(status.describe())
-
-
-@kafka_cli.command("down")
-def kafka_down() -> None:
-    """Stop the local broker cleanly."""
-    from hub.local_kafka import LocalKafka
-
-    stopped = LocalKafka.from_settings(load_settings()).stop()
-    typer.echo("kafka stopped" if stopped else "kafka was not running")
-
-
-@kafka_cli.command("status")
-def kafka_status() -> None:
-    """Report the local broker: pid, address, readiness, memory. Exit 1 when not running."""
-    from hub.local_kafka import LocalKafka
-
-    status = LocalKafka.from_settings(load_settings()).status()
-    typer.echo(status.describe())
-    if not status.running:
-        raise typer.Exit(1)
-
-
-@kafka_cli.command("wipe")
-def kafka_wipe() -> None:
-    """Stop the local broker and delete its data."""
-    from hub.local_kafka import LocalKafka
-
-    LocalKafka.from_settings(load_settings()).wipe()
-    typer.echo("kafka stopped and its data deleted")
 
 
 @cli.command()

@@ -143,7 +143,7 @@ class CaseWorker:
             bootstrap_servers=self.config.bootstrap_servers,
             transactional_id=self.config.transactional_id,
             transaction_timeout_ms=self.config.transaction_timeout_ms,
-            linger_ms=5, partitioner=family_partitioner, **options,
+            acks="all", linger_ms=5, partitioner=family_partitioner, **options,
         )
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self.config.bootstrap_servers,
