@@ -8,6 +8,7 @@ from typing import Any
 import faust
 
 from hub.web.access import BUILTIN_VIEWS_OFF
+from hub.web.actions import register_action_views
 from hub.web.feeds import register_feed_views
 from hub.web.health import register_health_view
 from hub.web.metrics import register_metrics
@@ -85,6 +86,7 @@ def create_app(settings: Settings) -> Any:
     register_metrics(app, settings, topics, read_model, pipeline, feeds.stage)
     register_feed_views(app, settings, feeds.hub)
     register_query_views(app, read_model)
+    register_action_views(app, settings, read_model)
     register_health_view(app, read_model, pipeline, feeds.stage)
     register_openapi_view(app)
     return app

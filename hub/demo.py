@@ -1,10 +1,12 @@
 """`hub run`: the hub on the embedded broker, one worker, and a trickle of sample traffic.
 
 Starts (or reuses) the local single-node Kafka, creates the hub's topics, starts one `hub worker`
-process with a demo team token for every region (unless tokens are configured), produces
+process with a demo team token for every region and demo agent tokens for two agents of every
+region (unless tokens are configured), produces
 every region's cases in every state timed from now (`hub.demo_traffic`) and realistic provider
 payloads (`hub.sample_traffic`) in batches, and says where to look: a console link per region
-that opens it with its token. Ctrl-C stops the worker and the broker it started.
+that opens it with its token, and one per agent that opens the console as that agent (who may
+act on the region's cases). Ctrl-C stops the worker and the broker it started.
 """
 
 from __future__ import annotations
@@ -57,8 +59,10 @@ def run_demo(
     token = (settings.operator_tokens[0].get_secret_value() if settings.operator_tokens
              else secrets.token_urlsafe(18))
     team_tokens = demo_team_tokens(settings)
+    agents = demo_agent_tokens(settings)
     env = {**os.environ, "HUB_BROKER_URL": f"kafka://{broker.bootstrap}",
            "HUB_OPERATOR_TOKENS": json.dumps([token]),
+           "HUB_AGENT_TOKENS": json.dumps(agents, ensure_ascii=False),
            **{f"HUB_FEED_TOKENS__{code}": json.dumps([team]) for code, team in team_tokens.items()}}
     settings = settings.model_copy(update={"broker_url": f"kafka://{broker.bootstrap}"})
     asyncio.run(ensure_topics(settings))
@@ -81,6 +85,8 @@ def run_demo(
         say(f"query    curl -H 'Authorization: Bearer {token}' "
             f"'{base}/cases?order_id=5900000000000'   |  curl {base}/health")
         for line in console_links(base, team_tokens):
+            say(line)
+        for line in agent_links(base, agents):
             say(line)
         say("topics   hub tail case.changes   |   hub tail cases   |   hub dlq list")
         say("Ctrl-C stops the worker" + ("" if keep_broker or was_running else " and the broker"))
@@ -129,6 +135,39 @@ def demo_team_tokens(settings: Settings) -> dict[str, str]:
                else secrets.token_urlsafe(18))
         for code in load_regions().codes
     }
+
+
+DEMO_AGENTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "US": (("us-emily", "Emily Carter"), ("us-james", "James Miller")),
+    "UK": (("uk-olivia", "Olivia Hughes"), ("uk-harry", "Harry Evans")),
+    "DE": (("de-anna", "Anna Schmidt"), ("de-lukas", "Lukas Weber")),
+    "FR": (("fr-camille", "Camille Martin"), ("fr-louis", "Louis Bernard")),
+    "ES": (("es-lucia", "Lucía García"), ("es-pablo", "Pablo Martínez")),
+    "BR": (("br-ana", "Ana Souza"), ("br-pedro", "Pedro Oliveira")),
+    "MX": (("mx-sofia", "Sofía Hernández"), ("mx-diego", "Diego López")),
+    "JP": (("jp-aiko", "佐藤 愛子"), ("jp-ken", "鈴木 健")),
+    "CN": (("cn-fang", "王芳"), ("cn-wei", "李伟")),
+    "SA": (("sa-layla", "ليلى العتيبي"), ("sa-fahd", "فهد القحطاني")),
+}
+"""Two demo agents per region, named as the region's team would be."""
+
+
+def demo_agent_tokens(settings: Settings) -> list[dict[str, str]]:
+    """The agents' tokens (`HUB_AGENT_TOKENS`): the configured ones, else fresh random demo
+    tokens for the `DEMO_AGENTS` of every region."""
+    if settings.agent_tokens:
+        return [{**agent.model_dump(exclude={"token"}), "token": agent.token.get_secret_value()}
+                for agent in settings.agent_tokens]
+    return [{"agent_id": agent_id, "name": name, "region": code,
+             "token": secrets.token_urlsafe(18)}
+            for code in load_regions().codes for agent_id, name in DEMO_AGENTS.get(code, ())]
+
+
+def agent_links(base: str, agents: list[dict[str, str]]) -> list[str]:
+    """One console line per agent: a link that opens the agent's region as that agent."""
+    return [f"agent    {agent['region']}  {agent['name']} ({agent['agent_id']})  "
+            f"{base}/console?region={agent['region']}#token={quote(agent['token'], safe='')}"
+            for agent in agents]
 
 
 def console_links(base: str, team_tokens: dict[str, str]) -> list[str]:

@@ -6,6 +6,7 @@ the partition of a key is the same on every topic a stage joins.
 Every topic gets an explicit `retention.ms` from the settings (never the broker's default):
 
     raw.<source>        delete          HUB_RETENTION_RAW_DAYS (14)
+    case.actions        delete          HUB_RETENTION_RAW_DAYS (14)
     case.inbox          delete          HUB_RETENTION_CASE_INBOX_DAYS (7)
     case.changes        delete          HUB_RETENTION_CASE_CHANGES_DAYS (30)
     dlq.<stage>         delete          HUB_RETENTION_DEAD_LETTER_DAYS (30)
@@ -55,6 +56,7 @@ def hub_topics(settings: Settings) -> dict[str, dict[str, str]]:
     topics: dict[str, dict[str, str]] = {
         name: expiring(settings.retention_raw_days) for name in names.raw
     }
+    topics[names.case_actions] = expiring(settings.retention_raw_days)  # raw, like raw.<source>
     topics[names.case_inbox] = expiring(settings.retention_case_inbox_days)
     topics[names.case_changes] = expiring(settings.retention_case_changes_days)
     for name in (names.dlq_normalize, names.dlq_cases, names.dlq_feeds):

@@ -161,3 +161,20 @@ CONSOLE: dict[str, Message] = {
     "cases_shown": label("console", "Cases shown: %(count)s"),
 }
 """The support console's own strings (`GET /feeds` hands them to the page, localized)."""
+
+REPLY_TEMPLATE: dict[str, Message] = {
+    "acknowledge": label(
+        "reply template",
+        "Thank you for contacting us. We have received your request and are looking into it."),
+    "request_photos": label(
+        "reply template",
+        "Could you please send us photos of the damage and of the packaging?"),
+    "return_label": label(
+        "reply template",
+        "We have sent you a prepaid return label. Please drop the parcel off within 14 days."),
+    "refund_issued": label(
+        "reply template",
+        "Your refund has been issued. It can take a few days to appear on your statement."),
+}
+"""Reply templates an agent starts a reply from, in the region's language (the reply is
+translated into the buyer's language when it is sent)."""

@@ -216,6 +216,7 @@ def _worker_paths() -> dict[str, Any]:
                                 "(Retry-After)"),
             },
         }},
+        **_console_paths(),
         "/console": {"get": {
             "operationId": "console", "tags": ["console"],
             "summary": "the support console (reads the feeds with the token in its fragment)",
@@ -231,6 +232,44 @@ def _worker_paths() -> dict[str, Any]:
                 "text/javascript": {"schema": {"type": "string"}},
                 "text/css": {"schema": {"type": "string"}}}},
                 "404": _problem("not_found: no such asset")},
+        }},
+    }
+
+
+def _console_paths() -> dict[str, Any]:
+    """The support console's work queue, agents' actions and sign-in strings."""
+    forbidden = _problem("forbidden: the token reads other regions")
+    return {
+        "/cases/{case_id}/actions": {"post": {
+            "operationId": "postAgentAction", "tags": ["console"], "security": BEARER,
+            "summary": "an agent's action on a case of the agent's region (idempotent by "
+                       "`action_id`): written to case.actions as an `agent-action`",
+            "parameters": [_path_parameter("case_id", "the case id")],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["action_id", "kind"],
+                "properties": {"action_id": {"type": "string", "minLength": 8,
+                                             "maxLength": 100},
+                               "kind": {"type": "string", "enum": [
+                                   "take", "reply", "note", "request_info", "escalate",
+                                   "propose", "close"]}}}}}},
+            "responses": {
+                "202": _json("recorded", {
+                    "type": "object", "required": ["action_id", "event_id", "case_id"],
+                    "properties": {"action_id": {"type": "string"},
+                                   "event_id": {"type": "string"},
+                                   "case_id": {"type": "string"}}}),
+                "400": _BAD_REQUEST, "401": _UNAUTHORIZED,
+                "403": _problem("forbidden: not an agent's token, or another region's case"),
+                "404": _problem("not_found: no such case"),
+                "409": _problem("conflict: the case has no order yet"),
+                "413": _problem("too_large: the action is too large"),
+            },
+        }},
+        "/agents": {"get": {
+            "operationId": "listAgents", "tags": ["console"], "security": BEARER,
+            "summary": "who the token's agent is, and the agents of its region",
+            "responses": {"200": _json("the agents", {"type": "object"}),
+                          "400": _BAD_REQUEST, "401": _UNAUTHORIZED},
         }},
     }
 
@@ -337,8 +376,9 @@ def _components() -> dict[str, Any]:
     }
     return {"schemas": schemas, "securitySchemes": {"bearer": {
         "type": "http", "scheme": "bearer",
-        "description": "a team token (reads its region) or an operator token (reads all); "
-                       "never in the URL"}}}
+        "description": "a team token (reads its region), an agent's token (reads its region "
+                       "and acts on its cases) or an operator token (reads all); never in the "
+                       "URL"}}}
 
 
 def _rewrite(node: Any, renamed: Mapping[str, str]) -> Any:

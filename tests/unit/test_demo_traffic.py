@@ -51,3 +51,17 @@ def test_console_links_open_each_region_with_its_token_outside_the_query() -> No
         "console  SA  http://127.0.0.1:6066/console?region=SA#token=t%2Fk%2B1",
         "console  DE  http://127.0.0.1:6066/console?region=DE#token=tok",
     ]
+
+
+def test_agent_links_open_the_console_as_each_demo_agent_of_every_region() -> None:
+    from hub.demo import agent_links, demo_agent_tokens
+    from schemas.settings import load_settings
+    from translations.regions import load_regions
+
+    agents = demo_agent_tokens(load_settings())
+    assert {agent["region"] for agent in agents} == set(load_regions().codes)
+    assert len({agent["token"] for agent in agents}) == len(agents)
+    lines = agent_links("http://127.0.0.1:6066", [
+        {"agent_id": "jp-aiko", "name": "佐藤 愛子", "region": "JP", "token": "a/b"}])
+    assert lines == ["agent    JP  佐藤 愛子 (jp-aiko)  "
+                     "http://127.0.0.1:6066/console?region=JP#token=a%2Fb"]
