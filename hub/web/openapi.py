@@ -240,6 +240,33 @@ def _console_paths() -> dict[str, Any]:
     """The support console's work queue, agents' actions and sign-in strings."""
     forbidden = _problem("forbidden: the token reads other regions")
     return {
+        "/queue/{region}": {"get": {
+            "operationId": "workQueue", "tags": ["console"], "security": BEARER,
+            "summary": "the region's work queue: searched, filtered, nearest deadline first, "
+                       "one page, with the region's first response and first-contact "
+                       "resolution",
+            "parameters": [
+                _REGION, _STATUS,
+                _query("q", "order, tracking, return, claim or refund number (or a part)"),
+                _query("sla", "SLA state now", {"type": "string",
+                                                "enum": ["breached", "at_risk", "on_track"]}),
+                _query("marketplace", "a marketplace id"), _query("reason", "a reason code"),
+                _query("assignee", "me (an agent's token), none, or an agent id"),
+                _query("closed", "1: closed cases too"),
+                _query("limit", "page size", {"type": "integer", "minimum": 1, "maximum": 200}),
+                _query("cursor", "the next page, from the previous page's `next`"),
+            ],
+            "responses": {
+                "200": _json("one page", {
+                    "type": "object", "required": ["cases", "next", "total", "stats"],
+                    "properties": {
+                        "cases": {"type": "array", "items": _ref("feed-view")},
+                        "next": {"type": ["string", "null"]},
+                        "total": {"type": "integer"}, "stats": {"type": "object"}}}),
+                "400": _BAD_REQUEST, "401": _UNAUTHORIZED, "403": forbidden,
+                "404": _problem("not_found: no such region"),
+            },
+        }},
         "/cases/{case_id}/actions": {"post": {
             "operationId": "postAgentAction", "tags": ["console"], "security": BEARER,
             "summary": "an agent's action on a case of the agent's region (idempotent by "

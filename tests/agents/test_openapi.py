@@ -23,6 +23,7 @@ from hub.web.health import register_health_view
 from hub.web.metrics import MetricsCollector, register_metrics_view
 from hub.web.openapi import openapi_document, register_openapi_view
 from hub.web.queries import register_query_views
+from hub.web.queue import register_queue_views
 from hub.webhooks.app import create_intake_app
 from schemas.settings import load_settings
 from streams.feeds import FeedHub
@@ -46,6 +47,7 @@ def worker_app() -> Any:
     register_feed_views(app, settings, feed_hub)
     register_query_views(app, model)
     register_action_views(app, settings, model)
+    register_queue_views(app, feed_hub, model)
     register_health_view(app, model)
     register_openapi_view(app)
     app.web.init_server()
