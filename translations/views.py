@@ -27,6 +27,7 @@ from typing import Literal
 
 from babel import Locale
 from babel.dates import format_datetime, format_timedelta
+from babel.lists import format_list
 from babel.numbers import format_currency
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -301,6 +302,14 @@ class LocalizedRegion(BaseModel):
     )
     labels: dict[str, str] = Field(description="field and console strings, localized")
     status_labels: dict[str, str] = Field(description="every case status, localized")
+    display_name: str = Field("", description="the region's countries, in its language")
+    reply_templates: dict[str, str] = Field(default_factory=dict,
+                                            description="reply templates, in its language")
+    resolution_labels: dict[str, str] = Field(default_factory=dict)
+    evidence_labels: dict[str, str] = Field(default_factory=dict)
+    reason_labels: dict[str, str] = Field(default_factory=dict)
+    marketplaces: dict[str, str] = Field(default_factory=dict,
+                                         description="the region's marketplaces: id -> name")
 
 
 def _with_digits(text: str, numbering: str) -> str:
@@ -499,7 +508,20 @@ def describe_region(region: Region) -> LocalizedRegion:
         direction=region.direction, time_zone=region.time_zone,
         intl_locale=f"{intl}-u-nu-{r.numbering}", labels=strings,
         status_labels={status: r.text(message) for status, message in labels.CASE_STATUS.items()},
+        display_name=_countries(region, r),
+        reply_templates={key: r.text(message) for key, message in labels.REPLY_TEMPLATE.items()},
+        resolution_labels={key: r.text(message) for key, message in labels.RESOLUTION.items()},
+        evidence_labels={key: r.text(message) for key, message in labels.EVIDENCE.items()},
+        reason_labels={key: r.text(message) for key, message in labels.REASON.items()},
+        marketplaces={marketplace: marketplace_name(marketplace) or marketplace
+                      for marketplace in region.marketplaces},
     )
+
+
+def _countries(region: Region, r: _Renderer) -> str:
+    """The region's buyer countries in its own language ("ドイツ、オーストリア、スイス")."""
+    names = [name for name in map(r.country, region.buyer_countries) if name]
+    return format_list(names, locale=r.babel_locale) if names else region.name
 
 
 def _sla_state(deadline: datetime | None, alert: SlaAlert | None, now: datetime

@@ -298,6 +298,13 @@ def _console_paths() -> dict[str, Any]:
             "responses": {"200": _json("the agents", {"type": "object"}),
                           "400": _BAD_REQUEST, "401": _UNAUTHORIZED},
         }},
+        "/console/locale/{region}": {"get": {
+            "operationId": "consoleLocale", "tags": ["console"],
+            "summary": "the region's page strings, language and direction (no case data)",
+            "parameters": [_REGION],
+            "responses": {"200": _json("the strings", {"type": "object"}),
+                          "404": _problem("not_found: no such region")},
+        }},
     }
 
 
