@@ -752,7 +752,11 @@
   function onKey(event) {
     if (event.altKey || event.metaKey || (event.ctrlKey && event.key !== "Enter")) return;
     if (event.key === "Escape") {
-      if (state.focused) focusCase(state.focused, true);
+      // Back to the queue, on the case in focus (or the first one).
+      const first = $("cases").firstElementChild;
+      const target = state.focused && caseNode(state.focused) ? state.focused
+        : first ? first.dataset.caseId : null;
+      if (target) focusCase(target, true);
       return;
     }
     if (typing(event.target)) {
