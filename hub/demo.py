@@ -27,9 +27,10 @@ from urllib.parse import quote
 
 from aiokafka import AIOKafkaProducer
 
-from hub.demo_traffic import demo_stories
+from hub.demo_traffic import DEMO_AGENTS, demo_actions, demo_stories
 from hub.local_kafka import LocalKafka
 from hub.sample_traffic import CaseStory, generate
+from schemas.actions import ActionRecord
 from schemas.raw_records import RawRecord, encode_headers
 from schemas.settings import Settings
 from streams.kafka_clients import kafka_client_options
@@ -92,17 +93,23 @@ def run_demo(
         say("Ctrl-C stops the worker" + ("" if keep_broker or was_running else " and the broker"))
         # First every region's cases in every state, timed from now; then the fixed-date sample
         # stories (`stories` of them per round) as background volume, reseeded every round.
-        all_stories = demo_stories(datetime.now(UTC)) + generate(stories)
+        started_at = datetime.now(UTC)
+        all_stories = demo_stories(started_at) + generate(stories)
+        actions = demo_actions(started_at)
         deadline = None if duration is None else time.monotonic() + duration
         offset, rounds = 0, 0
         while deadline is None or time.monotonic() < deadline:
             chunk = all_stories[offset : offset + batch]
             if not chunk:
                 offset, rounds = 0, rounds + 1
-                all_stories = (demo_stories(datetime.now(UTC), run=rounds)
+                started_at = datetime.now(UTC)
+                all_stories = (demo_stories(started_at, run=rounds)
                                + generate(stories, seed=int(time.time())))
+                actions = demo_actions(started_at, run=rounds)
                 continue
             asyncio.run(_produce(settings, chunk))
+            asyncio.run(_produce_actions(settings, [
+                record for record in actions if record.order_id in {s.order_id for s in chunk}]))
             produced += len(chunk)
             offset += len(chunk)
             say(
@@ -135,21 +142,6 @@ def demo_team_tokens(settings: Settings) -> dict[str, str]:
                else secrets.token_urlsafe(18))
         for code in load_regions().codes
     }
-
-
-DEMO_AGENTS: dict[str, tuple[tuple[str, str], ...]] = {
-    "US": (("us-emily", "Emily Carter"), ("us-james", "James Miller")),
-    "UK": (("uk-olivia", "Olivia Hughes"), ("uk-harry", "Harry Evans")),
-    "DE": (("de-anna", "Anna Schmidt"), ("de-lukas", "Lukas Weber")),
-    "FR": (("fr-camille", "Camille Martin"), ("fr-louis", "Louis Bernard")),
-    "ES": (("es-lucia", "Lucía García"), ("es-pablo", "Pablo Martínez")),
-    "BR": (("br-ana", "Ana Souza"), ("br-pedro", "Pedro Oliveira")),
-    "MX": (("mx-sofia", "Sofía Hernández"), ("mx-diego", "Diego López")),
-    "JP": (("jp-aiko", "佐藤 愛子"), ("jp-ken", "鈴木 健")),
-    "CN": (("cn-fang", "王芳"), ("cn-wei", "李伟")),
-    "SA": (("sa-layla", "ليلى العتيبي"), ("sa-fahd", "فهد القحطاني")),
-}
-"""Two demo agents per region, named as the region's team would be."""
 
 
 def demo_agent_tokens(settings: Settings) -> list[dict[str, str]]:
@@ -221,6 +213,23 @@ async def _produce(settings: Settings, stories: list[CaseStory]) -> None:
                     )
                 )
         await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+
+
+async def _produce_actions(settings: Settings, records: list[ActionRecord]) -> None:
+    """The demo agents' actions, on `case.actions` as the console's endpoint writes them."""
+    if not records:
+        return
+    names = TopicNames(settings.topic_prefix)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all",
+                                enable_idempotence=True, **kafka_client_options(settings))
+    await producer.start()
+    try:
+        await asyncio.gather(*[
+            await producer.send(names.case_actions, key=record.case_id.encode(),
+                                value=record.model_dump_json().encode())
+            for record in records])
     finally:
         await producer.stop()
 
