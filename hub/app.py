@@ -8,11 +8,13 @@ from typing import Any
 import faust
 
 from hub.web.access import BUILTIN_VIEWS_OFF
+from hub.web.actions import register_action_views
 from hub.web.feeds import register_feed_views
 from hub.web.health import register_health_view
 from hub.web.metrics import register_metrics
 from hub.web.openapi import register_openapi_view
 from hub.web.queries import register_query_views
+from hub.web.queue import register_queue_views
 from schemas.settings import Settings
 from streams.feeds import register_feeds
 from streams.kafka_clients import kafka_client_options
@@ -85,6 +87,8 @@ def create_app(settings: Settings) -> Any:
     register_metrics(app, settings, topics, read_model, pipeline, feeds.stage)
     register_feed_views(app, settings, feeds.hub)
     register_query_views(app, read_model)
+    register_action_views(app, settings, read_model)
+    register_queue_views(app, feeds.hub, read_model)
     register_health_view(app, read_model, pipeline, feeds.stage)
     register_openapi_view(app)
     return app

@@ -1,10 +1,12 @@
 """`hub run`: the hub on the embedded broker, one worker, and a trickle of sample traffic.
 
 Starts (or reuses) the local single-node Kafka, creates the hub's topics, starts one `hub worker`
-process with a demo team token for every region (unless tokens are configured), produces
+process with a demo team token for every region and demo agent tokens for two agents of every
+region (unless tokens are configured), produces
 every region's cases in every state timed from now (`hub.demo_traffic`) and realistic provider
 payloads (`hub.sample_traffic`) in batches, and says where to look: a console link per region
-that opens it with its token. Ctrl-C stops the worker and the broker it started.
+that opens it with its token, and one per agent that opens the console as that agent (who may
+act on the region's cases). Ctrl-C stops the worker and the broker it started.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from urllib.parse import quote
 
 from aiokafka import AIOKafkaProducer
 
-from hub.demo_traffic import demo_stories
+from hub.demo_traffic import DEMO_AGENTS, demo_actions, demo_stories
 from hub.local_kafka import LocalKafka
 from hub.sample_traffic import CaseStory, generate
+from schemas.actions import ActionRecord
 from schemas.raw_records import RawRecord, encode_headers
 from schemas.settings import Settings
 from streams.kafka_clients import kafka_client_options
@@ -57,8 +60,10 @@ def run_demo(
     token = (settings.operator_tokens[0].get_secret_value() if settings.operator_tokens
              else secrets.token_urlsafe(18))
     team_tokens = demo_team_tokens(settings)
+    agents = demo_agent_tokens(settings)
     env = {**os.environ, "HUB_BROKER_URL": f"kafka://{broker.bootstrap}",
            "HUB_OPERATOR_TOKENS": json.dumps([token]),
+           "HUB_AGENT_TOKENS": json.dumps(agents, ensure_ascii=False),
            **{f"HUB_FEED_TOKENS__{code}": json.dumps([team]) for code, team in team_tokens.items()}}
     settings = settings.model_copy(update={"broker_url": f"kafka://{broker.bootstrap}"})
     asyncio.run(ensure_topics(settings))
@@ -82,21 +87,29 @@ def run_demo(
             f"'{base}/cases?order_id=5900000000000'   |  curl {base}/health")
         for line in console_links(base, team_tokens):
             say(line)
+        for line in agent_links(base, agents):
+            say(line)
         say("topics   hub tail case.changes   |   hub tail cases   |   hub dlq list")
         say("Ctrl-C stops the worker" + ("" if keep_broker or was_running else " and the broker"))
         # First every region's cases in every state, timed from now; then the fixed-date sample
         # stories (`stories` of them per round) as background volume, reseeded every round.
-        all_stories = demo_stories(datetime.now(UTC)) + generate(stories)
+        started_at = datetime.now(UTC)
+        all_stories = demo_stories(started_at) + generate(stories)
+        actions = demo_actions(started_at)
         deadline = None if duration is None else time.monotonic() + duration
         offset, rounds = 0, 0
         while deadline is None or time.monotonic() < deadline:
             chunk = all_stories[offset : offset + batch]
             if not chunk:
                 offset, rounds = 0, rounds + 1
-                all_stories = (demo_stories(datetime.now(UTC), run=rounds)
+                started_at = datetime.now(UTC)
+                all_stories = (demo_stories(started_at, run=rounds)
                                + generate(stories, seed=int(time.time())))
+                actions = demo_actions(started_at, run=rounds)
                 continue
             asyncio.run(_produce(settings, chunk))
+            asyncio.run(_produce_actions(settings, [
+                record for record in actions if record.order_id in {s.order_id for s in chunk}]))
             produced += len(chunk)
             offset += len(chunk)
             say(
@@ -129,6 +142,24 @@ def demo_team_tokens(settings: Settings) -> dict[str, str]:
                else secrets.token_urlsafe(18))
         for code in load_regions().codes
     }
+
+
+def demo_agent_tokens(settings: Settings) -> list[dict[str, str]]:
+    """The agents' tokens (`HUB_AGENT_TOKENS`): the configured ones, else fresh random demo
+    tokens for the `DEMO_AGENTS` of every region."""
+    if settings.agent_tokens:
+        return [{**agent.model_dump(exclude={"token"}), "token": agent.token.get_secret_value()}
+                for agent in settings.agent_tokens]
+    return [{"agent_id": agent_id, "name": name, "region": code,
+             "token": secrets.token_urlsafe(18)}
+            for code in load_regions().codes for agent_id, name in DEMO_AGENTS.get(code, ())]
+
+
+def agent_links(base: str, agents: list[dict[str, str]]) -> list[str]:
+    """One console line per agent: a link that opens the agent's region as that agent."""
+    return [f"agent    {agent['region']}  {agent['name']} ({agent['agent_id']})  "
+            f"{base}/console?region={agent['region']}#token={quote(agent['token'], safe='')}"
+            for agent in agents]
 
 
 def console_links(base: str, team_tokens: dict[str, str]) -> list[str]:
@@ -182,6 +213,23 @@ async def _produce(settings: Settings, stories: list[CaseStory]) -> None:
                     )
                 )
         await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+
+
+async def _produce_actions(settings: Settings, records: list[ActionRecord]) -> None:
+    """The demo agents' actions, on `case.actions` as the console's endpoint writes them."""
+    if not records:
+        return
+    names = TopicNames(settings.topic_prefix)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all",
+                                enable_idempotence=True, **kafka_client_options(settings))
+    await producer.start()
+    try:
+        await asyncio.gather(*[
+            await producer.send(names.case_actions, key=record.case_id.encode(),
+                                value=record.model_dump_json().encode())
+            for record in records])
     finally:
         await producer.stop()
 

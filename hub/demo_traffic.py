@@ -7,6 +7,11 @@ region of `translations/regions.toml`, one case in each state an agent meets (ne
 the buyer, at risk of breaching the first-response SLA, breached, resolved), told on the
 hub-native protocol (`raw.hub`) by a buyer of one of the region's countries, in the region's
 language and currency, with times counted back from `now`. Deterministic for (`now`, `run`).
+
+`demo_actions(now)` adds what the region's demo agents (`DEMO_AGENTS`) did on those cases, as
+records of `case.actions`: a case waiting for the buyer was taken and photos were asked for, one
+at risk was taken but not answered yet, a breached one was escalated, a resolved one was
+answered from a reply template, given a proposal and closed. New cases are untouched.
 """
 
 from __future__ import annotations
@@ -17,7 +22,25 @@ from decimal import Decimal
 from typing import Any
 
 from hub.sample_traffic import CaseStory, SamplePayload, _json
+from schemas.actions import ActionRecord, AgentAction, AgentRef, Proposal, Reply
+from streams.cases import case_id_for_order
+from translations.catalogs import gettext
+from translations.labels import REPLY_TEMPLATE
 from translations.regions import Region, load_regions
+
+DEMO_AGENTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "US": (("us-emily", "Emily Carter"), ("us-james", "James Miller")),
+    "UK": (("uk-olivia", "Olivia Hughes"), ("uk-harry", "Harry Evans")),
+    "DE": (("de-anna", "Anna Schmidt"), ("de-lukas", "Lukas Weber")),
+    "FR": (("fr-camille", "Camille Martin"), ("fr-louis", "Louis Bernard")),
+    "ES": (("es-lucia", "Lucía García"), ("es-pablo", "Pablo Martínez")),
+    "BR": (("br-ana", "Ana Souza"), ("br-pedro", "Pedro Oliveira")),
+    "MX": (("mx-sofia", "Sofía Hernández"), ("mx-diego", "Diego López")),
+    "JP": (("jp-aiko", "佐藤 愛子"), ("jp-ken", "鈴木 健")),
+    "CN": (("cn-fang", "王芳"), ("cn-wei", "李伟")),
+    "SA": (("sa-layla", "ليلى العتيبي"), ("sa-fahd", "فهد القحطاني")),
+}
+"""Two demo agents per region, named as the region's team would be."""
 
 REASONS: dict[str, tuple[str, str]] = {
     "en": ("damaged", "The box arrived crushed and the lamp inside is broken."),
@@ -113,3 +136,56 @@ def _story(region: Region, state: _State, index: int, now: datetime, run: int) -
                               return_id=return_id, amount=amount))
     refunded = {currency: total} if state.refunded is not None else {}
     return CaseStory(order_id, payloads, state.status, refunded)
+
+
+def demo_actions(now: datetime, *, run: int = 0) -> list[ActionRecord]:
+    """The demo agents' actions on `demo_stories(now, run=run)`, each after its case opened."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    records: list[ActionRecord] = []
+    for region in load_regions().regions:
+        agents = [AgentRef(agent_id=agent_id, name=name, region=region.code)
+                  for agent_id, name in DEMO_AGENTS.get(region.code, ())]
+        if not agents:
+            continue
+        for index, state in enumerate(STATES):
+            order_id = f"DEMO-{region.code}-{run:04d}-{index}"
+
+            def record(kind: str, hours_ago: float, agent: AgentRef,
+                       **fields: Any) -> ActionRecord:
+                return _action(order_id, region.code, now - timedelta(hours=hours_ago),  # noqa: B023 - used at once
+                               kind, agent, fields)
+
+            first, second = agents[0], agents[-1]
+            if state.name == "waiting-for-buyer":
+                records += [
+                    record("take", state.requested - 0.5, first, assignee=first),
+                    record("request_info", state.requested - 0.75, first,
+                           request={"evidence": ["photos_of_damage"]}),
+                ]
+            elif state.name == "at-risk":
+                records.append(record("take", state.requested - 2, second, assignee=second))
+            elif state.name == "breached":
+                records.append(record("escalate", 2, second))
+            elif state.name == "resolved":
+                text = gettext(region.locale, "reply template",
+                               REPLY_TEMPLATE["acknowledge"].msgid)
+                reply = Reply(template="acknowledge", text=text, language=region.language,
+                              buyer_text=text, buyer_language=region.language,
+                              translation="not_needed")
+                records += [
+                    record("take", state.requested - 1, first, assignee=first),
+                    record("reply", state.requested - 1.5, first, reply=reply),
+                    record("propose", state.requested - 2, first,
+                           proposal=Proposal(resolution="return_and_refund")),
+                    record("close", (state.refunded or 1) - 1, first),
+                ]
+    return records
+
+
+def _action(order_id: str, region: str, at: datetime, kind: str, agent: AgentRef,
+            fields: dict[str, Any]) -> ActionRecord:
+    action = AgentAction.model_validate(
+        {"action_id": f"demo-{order_id}-{kind}", "kind": kind, "agent": agent, **fields})
+    return ActionRecord(case_id=case_id_for_order(order_id), order_id=order_id, region=region,
+                        at=at, action=action)

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from schemas.actions import ActionEntry, AgentRef, Proposal
 from schemas.events import CustomsStatus, ReasonCode, ShipmentStatus
 from schemas.money import Money
 from schemas.timestamps import UtcDatetime
@@ -134,6 +135,8 @@ class CaseMilestones(BaseModel):
     refunded_at: UtcDatetime | None = None
     dispute_opened_at: UtcDatetime | None = None
     closed_at: UtcDatetime | None = None
+    first_reply_at: UtcDatetime | None = Field(None, description="an agent's first reply")
+    escalated_at: UtcDatetime | None = None
 
 
 class Case(BaseModel):
@@ -165,6 +168,15 @@ class Case(BaseModel):
     opened_at: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None
     milestones: CaseMilestones = Field(default_factory=lambda: CaseMilestones())
+    return_ids: list[str] = Field(default_factory=list, description="marketplaces' return ids")
+    dispute_ids: list[str] = Field(default_factory=list, description="claim and dispute ids")
+    assignee: AgentRef | None = Field(None, description="the agent working the case")
+    escalated: bool = False
+    reopened: int = Field(0, description="times the buyer came back after an agent closed it")
+    proposal: Proposal | None = Field(None, description="the latest proposed resolution")
+    history: list[ActionEntry] = Field(
+        default_factory=list, description="the agents' actions, oldest first"
+    )
 
 
 CASE = TypeAdapter(Case)

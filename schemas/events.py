@@ -19,6 +19,7 @@ from typing import Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from schemas.actions import AgentAction
 from schemas.money import Money
 from schemas.timestamps import UtcDatetime, format_utc
 
@@ -37,8 +38,9 @@ Source = Literal[
     "stripe",
     "paypal",
     "adyen",
+    "console",
 ]
-SourceKind = Literal["marketplace", "carrier", "payment"]
+SourceKind = Literal["marketplace", "carrier", "payment", "agent"]
 EventType = Literal[
     "order.placed",
     "order.cancelled",
@@ -56,6 +58,13 @@ EventType = Literal[
     "payment.captured",
     "shipment.update",
     "customs.update",
+    "case.assigned",
+    "case.replied",
+    "case.noted",
+    "case.info_requested",
+    "case.escalated",
+    "case.resolution_proposed",
+    "case.closed",
 ]
 ReasonCode = Literal[
     "damaged",
@@ -112,6 +121,23 @@ SOURCE_KINDS: dict[str, SourceKind] = {
     "paypal": "payment",
     "adyen": "payment",
 }
+"""The provider sources (one connector each) and their kinds."""
+
+HUB_SOURCE_KINDS: dict[str, SourceKind] = {"console": "agent"}
+"""The hub's own sources: `console` is the support agents' actions (`schemas.actions`)."""
+
+ACTION_EVENT_TYPES: dict[str, EventType] = {
+    "take": "case.assigned",
+    "reply": "case.replied",
+    "note": "case.noted",
+    "request_info": "case.info_requested",
+    "escalate": "case.escalated",
+    "propose": "case.resolution_proposed",
+    "close": "case.closed",
+}
+"""The event type of each agent action kind; events of these types come from `console` only
+and carry their `action`."""
+_ACTION_TYPES = frozenset(ACTION_EVENT_TYPES.values())
 
 MAX_TEXT_CHARS: Final = 16_384
 """Longest string of an event. Connectors cut free text at 4,000 characters
@@ -219,11 +245,21 @@ class CanonicalEvent(BaseModel):
     shipment: Shipment | None = None
     customs: Customs | None = None
     raw: RawRecordRef | None = None
+    action: AgentAction | None = Field(
+        None, description="the agent's action of a `case.*` event from the console"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if SOURCE_KINDS[self.source] != self.source_kind:
-            raise ValueError(f"source {self.source} is a {SOURCE_KINDS[self.source]}")
+        kind = SOURCE_KINDS.get(self.source) or HUB_SOURCE_KINDS[self.source]
+        if kind != self.source_kind:
+            raise ValueError(f"source {self.source} is a {kind}")
+        is_action = self.type in _ACTION_TYPES
+        if is_action != (self.source == "console") or is_action != (self.action is not None):
+            raise ValueError("agent actions (case.* events) come from the console with an action")
+        if self.action is not None and ACTION_EVENT_TYPES[self.action.kind] != self.type:
+            expected = ACTION_EVENT_TYPES[self.action.kind]
+            raise ValueError(f"a {self.action.kind} action is a {expected} event")
         if self.type == "shipment.update" and self.shipment is None:
             raise ValueError("a shipment.update carries a shipment")
         if self.type == "customs.update" and self.customs is None:

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter
 
+from schemas.actions import ActionRecord
 from schemas.case import Case
 from schemas.compat import breaking_changes
 from schemas.errors import HubError
@@ -120,8 +121,9 @@ CONTRACTS: tuple[Contract, ...] = (
     Contract("hub-protocol", 1, "Aftersales hub marketplace protocol",
              "raw.hub: one JSON object per marketplace fact (see docs/hub-protocol.md)",
              HUB_PROTOCOL_ADAPTER, mode="validation"),
-    # Agent actions from the support console get their contract here when that record lands
-    # on main (a `Contract("agent-action", 1, ...)` for its topic and its HTTP endpoint).
+    Contract("agent-action", 1, "Agent action",
+             "case.actions (keyed by case id): an agent's action on a case, as the worker "
+             "writes it for POST /cases/{case_id}/actions", ActionRecord),
 )
 CONTRACTS_BY_NAME: dict[str, Contract] = {contract.name: contract for contract in CONTRACTS}
 

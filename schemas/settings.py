@@ -13,7 +13,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.errors import ConfigurationError
@@ -24,6 +32,17 @@ DEFAULT_KAFKA_VERSION = "4.1.1"
 
 def _xdg(variable: str, fallback: str) -> Path:
     return Path(os.environ.get(variable) or Path.home() / fallback) / "aftersales-hub"
+
+
+class AgentToken(BaseModel):
+    """A support agent's token: who acts with it (id, display name) and for which region."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    agent_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
+    name: str = Field(min_length=1, max_length=200)
+    region: str = Field(min_length=2, max_length=16)
+    token: SecretStr
 
 
 class Settings(BaseSettings):
@@ -157,6 +176,11 @@ class Settings(BaseSettings):
     feed_tokens: dict[str, list[SecretStr]] = Field(
         default_factory=dict,
         description="per region code (DE, JP...), the access tokens of the teams that may read it",
+    )
+    agent_tokens: list[AgentToken] = Field(
+        default_factory=list,
+        description="support agents' tokens (JSON list of {agent_id, name, region, token}): "
+        "each reads its region like a team token and acts on its cases as that agent",
     )
     operator_tokens: list[SecretStr] = Field(
         default_factory=list,

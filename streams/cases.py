@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.payments.stripe import possibly_same_refund
+from schemas.actions import ActionEntry, AgentRef, Proposal
 from schemas.case import (
     Case,
     CaseCustoms,
@@ -228,6 +229,13 @@ def fold_events(
         opened_at=state.opened_at,
         updated_at=events[-1].occurred_at,
         milestones=CaseMilestones(**state.milestones),
+        return_ids=sorted(state.return_ids),
+        dispute_ids=sorted(state.dispute_ids),
+        assignee=state.assignee,
+        escalated=state.escalated,
+        reopened=state.reopened,
+        proposal=state.proposal,
+        history=state.history,
     )
     return case, shipments, customs
 
@@ -254,6 +262,15 @@ class _Fold:
         self.refunds: dict[str, CanonicalEvent] = {}
         self.milestones: dict[str, datetime | None] = {}
         self.return_numbers: set[str] = set()
+        self.return_ids: set[str] = set()
+        self.dispute_ids: set[str] = set()
+        self.assignee: AgentRef | None = None
+        self.escalated = False
+        self.reopened = 0
+        self.proposal: Proposal | None = None
+        self.history: list[ActionEntry] = []
+        # The status an agent's close replaced: the buyer coming back restores it.
+        self.before_close: CaseStatus | None = None
 
     def first(self, milestone: str, when: datetime) -> None:
         if self.milestones.get(milestone) is None:
@@ -270,6 +287,14 @@ class _Fold:
         self.seller_country = self.seller_country or event.seller_country
         if event.type in OPENING_TYPES and self.opened_at is None:
             self.opened_at = event.occurred_at
+        self.return_ids.update(event.reference_values("return"))
+        self.dispute_ids.update(event.reference_values("dispute"))
+        if event.action is not None:
+            self.history.append(ActionEntry(at=event.occurred_at, action=event.action))
+        elif event.type in OPENING_TYPES and self.before_close is not None:
+            # The buyer (or the marketplace for them) came back after an agent closed the case.
+            self.status, self.before_close = self.before_close, None
+            self.reopened += 1
         handler = _HANDLERS.get(event.type)
         if handler is not None:
             handler(self, event)
@@ -418,6 +443,37 @@ def _customs_update(state: _Fold, event: CanonicalEvent) -> None:
         state.milestones["customs_held_at"] = None
 
 
+def _case_assigned(state: _Fold, event: CanonicalEvent) -> None:
+    assert event.action is not None  # the event's validator guarantees it
+    state.assignee = event.action.assignee
+
+
+def _case_replied(state: _Fold, event: CanonicalEvent) -> None:
+    state.first("first_reply_at", event.occurred_at)
+    state.first("responded_at", event.occurred_at)
+
+
+def _case_info_requested(state: _Fold, event: CanonicalEvent) -> None:
+    state.first("responded_at", event.occurred_at)
+
+
+def _case_escalated(state: _Fold, event: CanonicalEvent) -> None:
+    state.escalated = True
+    state.first("escalated_at", event.occurred_at)
+
+
+def _case_resolution_proposed(state: _Fold, event: CanonicalEvent) -> None:
+    assert event.action is not None
+    state.proposal = event.action.proposal
+
+
+def _case_closed(state: _Fold, event: CanonicalEvent) -> None:
+    if state.status != "closed":
+        state.before_close = state.status
+        state.status = "closed"
+    state.latest("closed_at", event.occurred_at)
+
+
 SAME_MONEY_WINDOW = timedelta(days=3)
 """A marketplace's refund and a payment provider's refund of the same amount this close in
 time are taken as one money movement reported twice."""
@@ -462,6 +518,12 @@ _HANDLERS: dict[str, Callable[[_Fold, CanonicalEvent], None]] = {
     "dispute.closed": _dispute_closed,
     "shipment.update": _shipment_update,
     "customs.update": _customs_update,
+    "case.assigned": _case_assigned,
+    "case.replied": _case_replied,
+    "case.info_requested": _case_info_requested,
+    "case.escalated": _case_escalated,
+    "case.resolution_proposed": _case_resolution_proposed,
+    "case.closed": _case_closed,
 }
 
 

@@ -28,6 +28,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from schemas.events import CANONICAL_EVENT
 from schemas.records import MESSAGE_HEADER, InboxKind
+from streams.console_actions import CONSOLE_SOURCE, normalize_action
 from streams.correlation import route
 from streams.dead_letters import DeadLetter, DeadLetterCounts, as_header_pairs
 from streams.delivery import (
@@ -72,7 +73,8 @@ class Ingested:
 
 def ingest_record(record: RawKafkaRecord, *, now: datetime) -> Ingested:
     """Normalize and route one raw record. Never raises: every failure is a dead letter."""
-    normalized = normalize_record(record, now=now)
+    normalize = normalize_action if record.source == CONSOLE_SOURCE else normalize_record
+    normalized = normalize(record, now=now)
     if normalized.dead_letter is not None:
         return Ingested(dead_letter=normalized.dead_letter)
     if normalized.ignored is not None:
@@ -127,7 +129,9 @@ class IngestStage:
     async def run(self) -> None:
         options = self.config.client_options or {}
         producer = acked_producer(self.config.bootstrap_servers, **options)
-        consumer = group_consumer(*self.topics.raw, bootstrap_servers=self.config.bootstrap_servers,
+        # Agents' actions are the raw records of the hub's own `console` source.
+        consumer = group_consumer(*self.topics.raw, self.topics.case_actions,
+                                  bootstrap_servers=self.config.bootstrap_servers,
                                   group_id=self.config.group_id, **options)
         self._consumer = consumer
         await consume_batches(consumer, producer,
@@ -189,8 +193,9 @@ class IngestStage:
 
 
 def _raw(topics: TopicNames, message: Any) -> RawKafkaRecord:
+    actions = message.topic == topics.case_actions
     return RawKafkaRecord(
-        source=topics.source_of_raw(message.topic),
+        source=CONSOLE_SOURCE if actions else topics.source_of_raw(message.topic),
         topic=message.topic,
         partition=message.partition,
         offset=message.offset,

@@ -11,11 +11,14 @@ Figures of a group (`GroupFigures`):
 
     cases_opened             cases with an opening event
     first_response_seconds   histogram: return request (else opening) -> first merchant answer
+                             (an agent's first reply or request for information counts)
     refund_seconds           histogram: return request (else opening) -> first refund
     resolution_seconds       histogram: opening -> resolution
     resolved                 cases refunded, exchanged, reshipped, closed or rejected
-    first_contact_resolved   resolved, not escalated, after one buyer request at most
-    escalated                a dispute was opened or an SLA deadline was breached
+    first_contact_resolved   resolved, not escalated, never reopened, after one buyer request at
+                             most
+    escalated                a dispute was opened, an SLA deadline was breached or an agent
+                             escalated the case
     sla_breached             an SLA deadline was breached (an `sla.breach` change)
     disputed                 a dispute was opened (chargeback, A-to-z claim, PayPal case)
     csat_responses / csat_satisfied / csat_score_sum   survey answers (satisfied: >= 80 % of
@@ -123,6 +126,8 @@ class _Basis:
     resolution: float | None
     resolved: bool
     disputed: bool
+    escalated: bool = False  # by an agent
+    reopened: bool = False  # the buyer came back after an agent closed it
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,6 +430,8 @@ def _basis(case: Case, region: str) -> _Basis:
         resolution=_seconds(case.opened_at, _resolved_at(case)) if resolved else None,
         resolved=resolved,
         disputed=milestones.dispute_opened_at is not None or case.disputed,
+        escalated=case.escalated,
+        reopened=case.reopened > 0,
     )
 
 
@@ -432,7 +439,7 @@ def _facts(track: _Track) -> _Facts | None:
     basis = track.basis
     if basis is None:
         return None
-    escalated = basis.disputed or track.breached
+    escalated = basis.disputed or track.breached or basis.escalated
     survey = track.survey
     return _Facts(
         group=basis.group,
@@ -440,7 +447,8 @@ def _facts(track: _Track) -> _Facts | None:
         refund=basis.refund,
         resolution=basis.resolution,
         resolved=basis.resolved,
-        first_contact_resolved=basis.resolved and not escalated and len(track.contacts) <= 1,
+        first_contact_resolved=(basis.resolved and not escalated and not basis.reopened
+                                and len(track.contacts) <= 1),
         escalated=escalated,
         sla_breached=track.breached,
         disputed=basis.disputed,

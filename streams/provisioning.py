@@ -18,6 +18,7 @@ acknowledged write is on two brokers, and one broker may fail without stopping w
 Every topic gets an explicit `retention.ms` from the settings (never the broker's default):
 
     raw.<source>        delete          HUB_RETENTION_RAW_DAYS (14)
+    case.actions        delete          HUB_RETENTION_RAW_DAYS (14)
     case.inbox          delete          HUB_RETENTION_CASE_INBOX_DAYS (7)
     case.changes        delete          HUB_RETENTION_CASE_CHANGES_DAYS (30)
     dlq.<stage>         delete          HUB_RETENTION_DEAD_LETTER_DAYS (30)
@@ -88,6 +89,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         "delete.retention.ms": str(settings.retention_tombstone_days * _DAY_MS),
     }
     free = [(name, expiring(settings.retention_raw_days)) for name in names.raw]
+    free.append((names.case_actions, expiring(settings.retention_raw_days)))  # raw, like raw.*
     free += [(name, expiring(settings.retention_dead_letter_days))
              for name in (names.dlq_normalize, names.dlq_cases, names.dlq_feeds)]
     joined = [

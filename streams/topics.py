@@ -1,6 +1,8 @@
 """Every topic name of the hub, in one documented pattern (a deployment may add a prefix).
 
     raw.<source>       bytes exactly as received, with hub headers (schemas.raw_records)
+    case.actions       the support agents' actions (schemas.actions), keyed by case id: the
+                       raw records of the hub's own `console` source, read by the ingest stage
     case.inbox         the case step's input, keyed by case id (canonical events) or by
                        reference ("tracking:1Z...": links, events waiting for their case);
                        header `hub.message` says which (schemas.records); every case of an
@@ -29,6 +31,7 @@ from aiokafka.partitioner import murmur2
 from connectors.registry import CONNECTORS
 from streams.cases import CASE_FAMILY_SEPARATOR
 
+CASE_ACTIONS = "case.actions"
 CASE_INBOX = "case.inbox"
 CASE_STATE = "case.state"
 CASES = "cases"
@@ -65,6 +68,10 @@ class TopicNames:
     @property
     def raw(self) -> list[str]:
         return [self.name(raw_topic(connector.source)) for connector in CONNECTORS]
+
+    @property
+    def case_actions(self) -> str:
+        return self.name(CASE_ACTIONS)
 
     @property
     def case_inbox(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from schemas.actions import ActionKind, EvidenceKind, ReplyTranslation, ResolutionKind
 from schemas.case import CaseStatus, CaseType, ReturnShippingStatus
 from schemas.events import CustomsStatus, ReasonCode, ShipmentStatus
 
@@ -129,6 +130,14 @@ FIELD: dict[str, Message] = {
     "breached": label("sla", "Breached"),
     "due_in": label("sla", "Due in"),
     "on_track": label("sla", "On track"),
+    "at_risk": label("sla", "At risk"),
+    "assignee": label("field", "Assignee"),
+    "unassigned": label("field", "Unassigned"),
+    "history": label("field", "History"),
+    "proposal": label("field", "Proposed resolution"),
+    "first_reply": label("field", "First reply"),
+    "buyer_sees": label("field", "The buyer receives"),
+    "evidence_requested": label("field", "Evidence requested"),
 }
 
 TRANSLATION_STATE: dict[str, Message] = {
@@ -159,5 +168,90 @@ CONSOLE: dict[str, Message] = {
     "reconnecting": label("console", "Reconnecting…"),
     "local_time": label("console", "Local time"),
     "cases_shown": label("console", "Cases shown: %(count)s"),
+    "search": label("console", "Search by order, tracking, return or claim number"),
+    "search_button": label("console", "Search"),
+    "all": label("console", "All"),
+    "mine": label("console", "Assigned to me"),
+    "show_closed": label("console", "Show closed cases"),
+    "more": label("console", "Load more"),
+    "take": label("console", "Take"),
+    "assign_to": label("console", "Assign to"),
+    "reply": label("console", "Reply"),
+    "template": label("console", "Template"),
+    "send": label("console", "Send"),
+    "note": label("console", "Add note"),
+    "request_info": label("console", "Request information"),
+    "escalate": label("console", "Escalate"),
+    "propose": label("console", "Propose"),
+    "close": label("console", "Close case"),
+    "amount": label("console", "Amount"),
+    "open_cases": label("console", "Open cases"),
+    "first_response": label("console", "Time to first response"),
+    "first_contact_resolution": label("console", "First-contact resolution"),
+    "signed_in_as": label("console", "Signed in as %(name)s"),
+    "time_zone": label("console", "Time zone"),
+    "other_region": label("console", "This case belongs to another region."),
+    "refused": label("console", "The action was refused: %(detail)s"),
+    "saved": label("console", "Saved"),
+    "keys": label(
+        "console", "Keys: j/k next/previous, t take, r reply, n note, e escalate, c close, / search"
+    ),
+    "token": label("console", "Agent or team token"),
+    "open": label("console", "Open console"),
+    "unreachable": label("console", "The hub cannot be reached."),
+    "bad_token": label("console", "This token is not valid for any region."),
+    "team_token": label("console", "Only agents can act; this is a team token."),
 }
 """The support console's own strings (`GET /feeds` hands them to the page, localized)."""
+
+ACTION_KIND: dict[ActionKind, Message] = {
+    "take": label("action", "Took the case"),
+    "reply": label("action", "Replied to the buyer"),
+    "note": label("action", "Internal note"),
+    "request_info": label("action", "Asked for information"),
+    "escalate": label("action", "Escalated"),
+    "propose": label("action", "Proposed a resolution"),
+    "close": label("action", "Closed the case"),
+}
+
+EVIDENCE: dict[EvidenceKind, Message] = {
+    "photos_of_damage": label("evidence", "Photos of the damage"),
+    "proof_of_return": label("evidence", "Proof of return"),
+    "proof_of_purchase": label("evidence", "Proof of purchase"),
+    "serial_number": label("evidence", "Serial number"),
+    "description": label("evidence", "Description of the problem"),
+}
+
+RESOLUTION: dict[ResolutionKind, Message] = {
+    "return_and_refund": label("resolution", "Return and refund"),
+    "partial_refund": label("resolution", "Partial refund"),
+    "compensation": label("resolution", "Compensation"),
+    "exchange": label("resolution", "Exchange"),
+    "repair": label("resolution", "Repair"),
+    "reship": label("resolution", "Reship"),
+    "reject": label("resolution", "Reject"),
+}
+
+REPLY_TRANSLATION: dict[ReplyTranslation, Message] = {
+    "translated": label("reply translation", "Translated for the buyer"),
+    "not_needed": label("reply translation", "In the buyer's language"),
+    "off": label("reply translation", "Translation off"),
+    "failed": label("reply translation", "Sent untranslated: translation failed"),
+}
+
+REPLY_TEMPLATE: dict[str, Message] = {
+    "acknowledge": label(
+        "reply template",
+        "Thank you for contacting us. We have received your request and are looking into it."),
+    "request_photos": label(
+        "reply template",
+        "Could you please send us photos of the damage and of the packaging?"),
+    "return_label": label(
+        "reply template",
+        "We have sent you a prepaid return label. Please drop the parcel off within 14 days."),
+    "refund_issued": label(
+        "reply template",
+        "Your refund has been issued. It can take a few days to appear on your statement."),
+}
+"""Reply templates an agent starts a reply from, in the region's language (the reply is
+translated into the buyer's language when it is sent)."""

@@ -27,9 +27,18 @@ from typing import Literal
 
 from babel import Locale
 from babel.dates import format_datetime, format_timedelta
+from babel.lists import format_list
 from babel.numbers import format_currency
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.actions import (
+    ActionEntry,
+    ActionKind,
+    AgentRef,
+    Proposal,
+    ReplyTranslation,
+    ResolutionKind,
+)
 from schemas.case import Case, CaseStatus, CaseType, ReturnShipment
 from schemas.events import ReasonCode
 from schemas.money import Money
@@ -40,6 +49,7 @@ from translations.glossary import primary_language
 from translations.labels import Message
 from translations.language import detect_language
 from translations.machine import TranslationResult, TranslationState
+from translations.marketplaces import marketplace_name
 from translations.privacy import masked
 from translations.regions import Region
 
@@ -169,6 +179,62 @@ class LocalizedHeadline(BaseModel):
     value: str
 
 
+class LocalizedAgent(BaseModel):
+    """An agent as a case shows them."""
+
+    model_config = _FROZEN
+
+    agent_id: str
+    name: str
+
+
+class LocalizedProposal(BaseModel):
+    """A proposed resolution, with its money in the region's format."""
+
+    model_config = _FROZEN
+
+    resolution: ResolutionKind
+    label: str
+    amount: LocalizedMoney | None
+    reason: str | None
+
+
+class LocalizedReply(BaseModel):
+    """A reply to the buyer: as the agent wrote it, and as the buyer receives it."""
+
+    model_config = _FROZEN
+
+    template: str | None
+    text: str
+    language: str
+    buyer_text: str
+    buyer_language: str
+    buyer_language_name: str | None
+    translation: ReplyTranslation
+    translation_label: str
+
+
+class LocalizedAction(BaseModel):
+    """One line of the case's history: who did what, when, in the region's words and clock."""
+
+    model_config = _FROZEN
+
+    action_id: str
+    kind: ActionKind
+    label: str
+    at: LocalizedTime
+    agent: LocalizedAgent
+    assignee: LocalizedAgent | None = None
+    note: str | None = None
+    evidence: list[str] = Field(default_factory=list, description="localized evidence asked for")
+    request_text: str | None = None
+    proposal: LocalizedProposal | None = None
+    reply: LocalizedReply | None = None
+
+
+SlaState = Literal["breached", "at_risk", "on_track"]
+
+
 class LocalizedCaseView(BaseModel):
     """One case rendered for one region; what `feed.<region>` carries."""
 
@@ -209,6 +275,15 @@ class LocalizedCaseView(BaseModel):
         None, description="what heads the case's card; None only in views rendered before it "
         "was added"
     )
+    marketplace_name: str | None = Field(None, description="the marketplace's display name")
+    sla_state: SlaState | None = Field(
+        None, description="breached, at risk (a warning) or on track; None without a deadline"
+    )
+    assignee: LocalizedAgent | None = None
+    escalated: bool = False
+    proposal: LocalizedProposal | None = None
+    first_reply: LocalizedTime | None = None
+    history: list[LocalizedAction] = Field(default_factory=list, description="oldest first")
 
 
 class LocalizedRegion(BaseModel):
@@ -227,6 +302,14 @@ class LocalizedRegion(BaseModel):
     )
     labels: dict[str, str] = Field(description="field and console strings, localized")
     status_labels: dict[str, str] = Field(description="every case status, localized")
+    display_name: str = Field("", description="the region's countries, in its language")
+    reply_templates: dict[str, str] = Field(default_factory=dict,
+                                            description="reply templates, in its language")
+    resolution_labels: dict[str, str] = Field(default_factory=dict)
+    evidence_labels: dict[str, str] = Field(default_factory=dict)
+    reason_labels: dict[str, str] = Field(default_factory=dict)
+    marketplaces: dict[str, str] = Field(default_factory=dict,
+                                         description="the region's marketplaces: id -> name")
 
 
 def _with_digits(text: str, numbering: str) -> str:
@@ -385,6 +468,13 @@ def render_case(
         version=case.version,
         alert=_alert(alert, r),
         headline=_headline(case, r),
+        marketplace_name=marketplace_name(case.marketplace),
+        sla_state=_sla_state(deadline, alert, r.now),
+        assignee=_agent(case.assignee),
+        escalated=case.escalated,
+        proposal=_proposal(case.proposal, r),
+        first_reply=r.time(case.milestones.first_reply_at),
+        history=[_action(entry, r) for entry in case.history],
     )
 
 
@@ -418,6 +508,67 @@ def describe_region(region: Region) -> LocalizedRegion:
         direction=region.direction, time_zone=region.time_zone,
         intl_locale=f"{intl}-u-nu-{r.numbering}", labels=strings,
         status_labels={status: r.text(message) for status, message in labels.CASE_STATUS.items()},
+        display_name=_countries(region, r),
+        reply_templates={key: r.text(message) for key, message in labels.REPLY_TEMPLATE.items()},
+        resolution_labels={key: r.text(message) for key, message in labels.RESOLUTION.items()},
+        evidence_labels={key: r.text(message) for key, message in labels.EVIDENCE.items()},
+        reason_labels={key: r.text(message) for key, message in labels.REASON.items()},
+        marketplaces={marketplace: marketplace_name(marketplace) or marketplace
+                      for marketplace in region.marketplaces},
+    )
+
+
+def _countries(region: Region, r: _Renderer) -> str:
+    """The region's buyer countries in its own language ("ドイツ、オーストリア、スイス")."""
+    names = [name for name in map(r.country, region.buyer_countries) if name]
+    return format_list(names, locale=r.babel_locale) if names else region.name
+
+
+def _sla_state(deadline: datetime | None, alert: SlaAlert | None, now: datetime
+               ) -> SlaState | None:
+    if (deadline is not None and deadline <= now) or (alert and alert.kind == "breach"):
+        return "breached"
+    if alert is not None:
+        return "at_risk"
+    return "on_track" if deadline is not None else None
+
+
+def _agent(agent: AgentRef | None) -> LocalizedAgent | None:
+    return None if agent is None else LocalizedAgent(agent_id=agent.agent_id, name=agent.name)
+
+
+def _proposal(proposal: Proposal | None, r: _Renderer) -> LocalizedProposal | None:
+    if proposal is None:
+        return None
+    return LocalizedProposal(resolution=proposal.resolution,
+                             label=r.text(labels.RESOLUTION[proposal.resolution]),
+                             amount=r.money(proposal.amount),
+                             reason=masked(proposal.reason) if proposal.reason else None)
+
+
+def _action(entry: ActionEntry, r: _Renderer) -> LocalizedAction:
+    action = entry.action
+    at = r.time(entry.at)
+    assert at is not None
+    reply = None
+    if action.reply is not None:
+        sent = action.reply
+        language = r.babel_locale.languages.get(primary_language(sent.buyer_language) or "")
+        reply = LocalizedReply(
+            template=sent.template, text=masked(sent.text), language=sent.language,
+            buyer_text=masked(sent.buyer_text), buyer_language=sent.buyer_language,
+            buyer_language_name=str(language) if language else None,
+            translation=sent.translation,
+            translation_label=r.text(labels.REPLY_TRANSLATION[sent.translation]))
+    request = action.request
+    return LocalizedAction(
+        action_id=action.action_id, kind=action.kind, label=r.text(labels.ACTION_KIND[action.kind]),
+        at=at, agent=LocalizedAgent(agent_id=action.agent.agent_id, name=action.agent.name),
+        assignee=_agent(action.assignee),
+        note=masked(action.note) if action.note else None,
+        evidence=[r.text(labels.EVIDENCE[kind]) for kind in request.evidence] if request else [],
+        request_text=masked(request.text) if request and request.text else None,
+        proposal=_proposal(action.proposal, r), reply=reply,
     )
 
 

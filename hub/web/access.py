@@ -4,6 +4,9 @@ Every data endpoint (cases, shipments, feeds) takes a token as `Authorization: B
 
 * a team token of a region (`HUB_FEED_TOKENS__<REGION>`, several during rotation) reads that
   region's feed and the cases `translations.regions` routes to it;
+* an agent token (`HUB_AGENT_TOKENS`) reads its region like a team token and carries the
+  agent's id, display name and region: only an agent acts on cases (`hub.web.actions`), and
+  only on cases of its own region;
 * an operator token (`HUB_OPERATOR_TOKENS`) reads every region (cross-region queries).
 
 A token in the URL (`?token=`) is refused everywhere with 400: URLs end up in proxy, server and
@@ -37,6 +40,7 @@ from aiohttp import web as aioweb
 from pydantic import SecretStr
 
 from hub.web.problems import problem_response
+from schemas.actions import AgentRef
 from schemas.settings import Settings
 from translations.errors import UnknownRegionError
 from translations.regions import REGIONS, RegionsConfig
@@ -71,6 +75,11 @@ class Principal:
 
     subject: str
     regions: frozenset[str]
+    agent: AgentRef | None = None
+
+    def acts_in(self, region: str) -> bool:
+        """True when the credential is an agent's of that region (who may act on its cases)."""
+        return self.agent is not None and self.agent.region == region
 
     def reads(self, region: str) -> bool:
         """True when the credential may read the region's feed and cases."""
@@ -91,6 +100,7 @@ class WebAccess:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._tokens: list[tuple[bytes, frozenset[str]]] = []
+        self._agents: list[tuple[bytes, AgentRef]] = []
         for code, tokens in settings.feed_tokens.items():
             try:
                 region = regions.region(code)
@@ -98,6 +108,18 @@ class WebAccess:
                 log.warning("feed tokens for unknown region %r ignored", code)
                 continue
             self._add(tokens, frozenset({region.code}))
+        for agent in settings.agent_tokens:
+            try:
+                region = regions.region(agent.region)
+            except UnknownRegionError:
+                log.warning("agent token of %r for unknown region %r ignored", agent.agent_id,
+                            agent.region)
+                continue
+            self._add([agent.token], frozenset({region.code}))
+            value = agent.token.get_secret_value().encode()
+            if value:
+                self._agents.append((value, AgentRef(agent_id=agent.agent_id, name=agent.name,
+                                                     region=region.code)))
         self._add(settings.operator_tokens, frozenset(regions.codes))
         secret = settings.stream_ticket_secret
         # A random key keeps tickets safe by default; several workers behind one address need
@@ -112,6 +134,11 @@ class WebAccess:
             value = token.get_secret_value()
             if value:
                 self._tokens.append((value.encode(), regions))
+
+    def agents(self, region: str) -> list[AgentRef]:
+        """The agents of a region (who a case may be assigned to), by id."""
+        found = {agent.agent_id: agent for _, agent in self._agents if agent.region == region}
+        return [found[agent_id] for agent_id in sorted(found)]
 
     @property
     def has_tokens(self) -> bool:
@@ -129,7 +156,11 @@ class WebAccess:
                 regions |= granted
         if not regions:
             return None
-        return Principal(self._sign(b"subject:" + offered)[:16], frozenset(regions))
+        agent = None
+        for secret, who in self._agents:
+            if hmac.compare_digest(offered, secret):
+                agent = who
+        return Principal(self._sign(b"subject:" + offered)[:16], frozenset(regions), agent)
 
     def issue_ticket(self, principal: Principal, region: str) -> str:
         """A stream ticket for one region the principal reads.

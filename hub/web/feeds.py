@@ -9,6 +9,9 @@
                                       (`event: case`, `id: <case_id>:<version>`, data: the view)
     GET  /console                     the support console (static page, no build step)
     GET  /console/{asset}             its script and style sheet
+    GET  /console/locale/{region}     the region's page strings, language and direction (no case
+                                      data, no credential: the sign-in form speaks the region's
+                                      language before a token is given)
 
 Access (`hub.web.access`): a team token of the region or an operator token, as
 `Authorization: Bearer <token>`; the stream also takes `?ticket=` (EventSource cannot send
@@ -228,6 +231,17 @@ def register_feed_views(
         body, kind = assets[asset]
         return aioweb.Response(body=body, headers={**_PAGE_HEADERS, "Content-Type": kind})
 
+    async def console_locale(web: Any, request: aioweb.Request, region: str) -> aioweb.Response:
+        try:
+            found = regions.region(region.upper())
+        except UnknownRegionError:
+            return error_response(404, "not_found", f"no region {region!r}")
+        described = describe_region(found)
+        body = {"code": found.code, "locale": described.locale, "direction": described.direction,
+                "intl_locale": described.intl_locale, "labels": described.labels,
+                "display_name": described.display_name}
+        return aioweb.json_response(body, dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+
     async def on_shutdown(_: aioweb.Application) -> None:
         feed_hub.close()  # ends every live stream, so the server does not wait for them
 
@@ -237,6 +251,7 @@ def register_feed_views(
     app.page("/feeds/{region}/stream")(stream_feed)
     app.page("/console")(console)
     app.page("/console/{asset}")(console_asset)
+    app.page("/console/locale/{region}")(console_locale)
     app.web.web_app.on_shutdown.append(on_shutdown)
 
 

@@ -216,6 +216,7 @@ def _worker_paths() -> dict[str, Any]:
                                 "(Retry-After)"),
             },
         }},
+        **_console_paths(),
         "/console": {"get": {
             "operationId": "console", "tags": ["console"],
             "summary": "the support console (reads the feeds with the token in its fragment)",
@@ -231,6 +232,78 @@ def _worker_paths() -> dict[str, Any]:
                 "text/javascript": {"schema": {"type": "string"}},
                 "text/css": {"schema": {"type": "string"}}}},
                 "404": _problem("not_found: no such asset")},
+        }},
+    }
+
+
+def _console_paths() -> dict[str, Any]:
+    """The support console's work queue, agents' actions and sign-in strings."""
+    forbidden = _problem("forbidden: the token reads other regions")
+    return {
+        "/queue/{region}": {"get": {
+            "operationId": "workQueue", "tags": ["console"], "security": BEARER,
+            "summary": "the region's work queue: searched, filtered, nearest deadline first, "
+                       "one page, with the region's first response and first-contact "
+                       "resolution",
+            "parameters": [
+                _REGION, _STATUS,
+                _query("q", "order, tracking, return, claim or refund number (or a part)"),
+                _query("sla", "SLA state now", {"type": "string",
+                                                "enum": ["breached", "at_risk", "on_track"]}),
+                _query("marketplace", "a marketplace id"), _query("reason", "a reason code"),
+                _query("assignee", "me (an agent's token), none, or an agent id"),
+                _query("closed", "1: closed cases too"),
+                _query("limit", "page size", {"type": "integer", "minimum": 1, "maximum": 200}),
+                _query("cursor", "the next page, from the previous page's `next`"),
+            ],
+            "responses": {
+                "200": _json("one page", {
+                    "type": "object", "required": ["cases", "next", "total", "stats"],
+                    "properties": {
+                        "cases": {"type": "array", "items": _ref("feed-view")},
+                        "next": {"type": ["string", "null"]},
+                        "total": {"type": "integer"}, "stats": {"type": "object"}}}),
+                "400": _BAD_REQUEST, "401": _UNAUTHORIZED, "403": forbidden,
+                "404": _problem("not_found: no such region"),
+            },
+        }},
+        "/cases/{case_id}/actions": {"post": {
+            "operationId": "postAgentAction", "tags": ["console"], "security": BEARER,
+            "summary": "an agent's action on a case of the agent's region (idempotent by "
+                       "`action_id`): written to case.actions as an `agent-action`",
+            "parameters": [_path_parameter("case_id", "the case id")],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["action_id", "kind"],
+                "properties": {"action_id": {"type": "string", "minLength": 8,
+                                             "maxLength": 100},
+                               "kind": {"type": "string", "enum": [
+                                   "take", "reply", "note", "request_info", "escalate",
+                                   "propose", "close"]}}}}}},
+            "responses": {
+                "202": _json("recorded", {
+                    "type": "object", "required": ["action_id", "event_id", "case_id"],
+                    "properties": {"action_id": {"type": "string"},
+                                   "event_id": {"type": "string"},
+                                   "case_id": {"type": "string"}}}),
+                "400": _BAD_REQUEST, "401": _UNAUTHORIZED,
+                "403": _problem("forbidden: not an agent's token, or another region's case"),
+                "404": _problem("not_found: no such case"),
+                "409": _problem("conflict: the case has no order yet"),
+                "413": _problem("too_large: the action is too large"),
+            },
+        }},
+        "/agents": {"get": {
+            "operationId": "listAgents", "tags": ["console"], "security": BEARER,
+            "summary": "who the token's agent is, and the agents of its region",
+            "responses": {"200": _json("the agents", {"type": "object"}),
+                          "400": _BAD_REQUEST, "401": _UNAUTHORIZED},
+        }},
+        "/console/locale/{region}": {"get": {
+            "operationId": "consoleLocale", "tags": ["console"],
+            "summary": "the region's page strings, language and direction (no case data)",
+            "parameters": [_REGION],
+            "responses": {"200": _json("the strings", {"type": "object"}),
+                          "404": _problem("not_found: no such region")},
         }},
     }
 
@@ -337,8 +410,9 @@ def _components() -> dict[str, Any]:
     }
     return {"schemas": schemas, "securitySchemes": {"bearer": {
         "type": "http", "scheme": "bearer",
-        "description": "a team token (reads its region) or an operator token (reads all); "
-                       "never in the URL"}}}
+        "description": "a team token (reads its region), an agent's token (reads its region "
+                       "and acts on its cases) or an operator token (reads all); never in the "
+                       "URL"}}}
 
 
 def _rewrite(node: Any, renamed: Mapping[str, str]) -> Any:

@@ -37,9 +37,31 @@ def _bad_id(value: str) -> bool:
 
 
 def masked_case(document: dict[str, Any]) -> dict[str, Any]:
-    """The case document with the buyer's free text masked."""
+    """The case document with the buyer's free text and the agents' texts masked (a reply or a
+    note can quote an address or a phone number)."""
+    shown = dict(document)
     text = document.get("reason_text")
-    return {**document, "reason_text": masked(text)} if isinstance(text, str) else document
+    if isinstance(text, str):
+        shown["reason_text"] = masked(text)
+    if isinstance(document.get("history"), list):
+        shown["history"] = [_masked_entry(entry) for entry in document["history"]]
+    return shown
+
+
+def _masked_entry(entry: Any) -> Any:
+    action = entry.get("action") if isinstance(entry, dict) else None
+    if not isinstance(action, dict):
+        return entry
+    action = dict(action)
+    if isinstance(action.get("note"), str):
+        action["note"] = masked(action["note"])
+    for part, fields in (("reply", ("text", "buyer_text")), ("request", ("text",)),
+                         ("proposal", ("reason",))):
+        value = action.get(part)
+        if isinstance(value, dict):
+            action[part] = {**value, **{name: masked(value[name]) for name in fields
+                                        if isinstance(value.get(name), str)}}
+    return {**entry, "action": action}
 
 
 def masked_shipment(document: dict[str, Any]) -> dict[str, Any]:

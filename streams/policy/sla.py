@@ -45,7 +45,7 @@ from streams.policy.matching import (
 Milestone = Literal[
     "ordered_at", "delivered_at", "return_requested_at", "responded_at", "label_created_at",
     "last_return_scan_at", "return_received_at", "customs_held_at", "refunded_at",
-    "dispute_opened_at", "closed_at",
+    "dispute_opened_at", "closed_at", "first_reply_at", "escalated_at",
 ]
 """The names of `schemas.case.CaseMilestones` fields (a test keeps the two in step)."""
 Binding = Literal["law", "policy"]

@@ -17,11 +17,13 @@ from openapi_spec_validator import validate
 
 from connectors.registry import CONNECTORS
 from hub.web.access import BUILTIN_VIEWS_OFF
+from hub.web.actions import register_action_views
 from hub.web.feeds import register_feed_views
 from hub.web.health import register_health_view
 from hub.web.metrics import MetricsCollector, register_metrics_view
 from hub.web.openapi import openapi_document, register_openapi_view
 from hub.web.queries import register_query_views
+from hub.web.queue import register_queue_views
 from hub.webhooks.app import create_intake_app
 from schemas.settings import load_settings
 from streams.feeds import FeedHub
@@ -41,8 +43,11 @@ def worker_app() -> Any:
     settings = load_settings(operator_tokens=["tok-ops"])
     model = ReadModel(cases_topic="cases", shipments_topic="shipments")
     register_metrics_view(app, MetricsCollector(app, TopicNames(), model))
-    register_feed_views(app, settings, FeedHub({c: f"feed.{c.lower()}" for c in REGIONS.codes}))
+    feed_hub = FeedHub({c: f"feed.{c.lower()}" for c in REGIONS.codes})
+    register_feed_views(app, settings, feed_hub)
     register_query_views(app, model)
+    register_action_views(app, settings, model)
+    register_queue_views(app, feed_hub, model)
     register_health_view(app, model)
     register_openapi_view(app)
     app.web.init_server()

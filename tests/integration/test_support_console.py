@@ -117,8 +117,9 @@ async def test_console_shows_the_saudi_feed_in_arabic_rtl_live(
 
         async with browser_page(tmp_path / "profile") as page:
             await page.goto(f"http://127.0.0.1:{worker.web_port}/console?region=SA")
-            await page.get_by_label("Team token").fill(CONSOLE_TOKEN)
-            await page.get_by_role("button", name="Open feeds").click()
+            # The sign-in form already speaks the region's language.
+            await page.get_by_label("رمز الوكيل أو الفريق").fill(CONSOLE_TOKEN)
+            await page.get_by_role("button", name="فتح وحدة التحكم").click()
 
             html = page.locator("html")
             await expect(html).to_have_attribute("lang", "ar-SA")

@@ -9,6 +9,7 @@ import pytest
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 
+from schemas.actions import ActionKind, EvidenceKind, ReplyTranslation, ResolutionKind
 from schemas.case import CaseStatus, CaseType, ReturnShippingStatus
 from schemas.events import CustomsStatus, ReasonCode, ShipmentStatus
 from translations import labels
@@ -82,6 +83,10 @@ def test_template_is_not_stale(tmp_path: Path) -> None:
         (labels.SHIPMENT_STATUS, ShipmentStatus),
         (labels.CUSTOMS_STATUS, CustomsStatus),
         (labels.RETURN_SHIPPING_STATUS, ReturnShippingStatus),
+        (labels.ACTION_KIND, ActionKind),
+        (labels.EVIDENCE, EvidenceKind),
+        (labels.RESOLUTION, ResolutionKind),
+        (labels.REPLY_TRANSLATION, ReplyTranslation),
     ],
 )
 def test_every_enumerated_value_has_a_label(table: dict[str, Any], literal: Any) -> None:

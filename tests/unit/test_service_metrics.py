@@ -317,3 +317,24 @@ def test_the_open_metrics_hold_no_case_data(metrics: ServiceMetrics) -> None:
         service_json(metrics))
     for secret in ("SECRET", "Anna", "1234567"):
         assert secret not in published
+
+
+def test_an_agents_first_reply_is_the_first_response_and_escalation_or_reopening_is_no_fcr(
+    metrics: ServiceMetrics,
+) -> None:
+    # a: an agent replied after 3 h and closed it: resolved at first contact.
+    metrics.observe_bytes(change(case_factory(
+        "a", 3, status="closed",
+        milestones={"responded_at": hours(3), "first_reply_at": hours(3),
+                    "closed_at": hours(5)}), "case.closed"))
+    # b: closed by an agent, but escalated first.
+    metrics.observe_bytes(change(case_factory(
+        "b", 3, status="closed", escalated=True,
+        milestones={"escalated_at": hours(1), "closed_at": hours(6)}), "case.closed"))
+    # c: closed, then the buyer came back, then closed again.
+    metrics.observe_bytes(change(case_factory(
+        "c", 5, status="closed", reopened=1, milestones={"closed_at": hours(9)}), "case.closed"))
+    group = only_group(metrics)
+    assert (group.resolved, group.first_contact_resolved, group.escalated) == (3, 1, 1)
+    assert group.first_response_seconds.count == 1
+    assert group.first_response_seconds.total == 3 * 3600

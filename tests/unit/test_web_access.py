@@ -128,3 +128,19 @@ def test_the_query_api_masks_the_buyers_text_and_the_carriers_descriptions() -> 
     assert step["description"].startswith("Signed by Mr Smith")
     assert masked_shipment({"tracking_number": "1Z", "case_id": "c1"}) == {
         "tracking_number": "1Z", "case_id": "c1"}
+
+
+def test_the_query_api_masks_the_agents_notes_and_replies() -> None:
+    entry = {"at": "2026-03-15T09:00:00Z", "action": {
+        "action_id": "a-0000001", "kind": "reply", "agent": {"agent_id": "x"},
+        "note": "buyer said call +49 30 1234567",
+        "reply": {"text": "Mail us at a@b.de", "buyer_text": "Schreiben Sie an a@b.de",
+                  "translation": "translated"}}}
+    shown = masked_case({"case_id": "c1", "history": [entry, "unreadable"]})
+    action = shown["history"][0]["action"]
+    assert action["note"] == "buyer said call [phone]"
+    assert action["reply"]["text"] == "Mail us at [email]"
+    assert action["reply"]["buyer_text"] == "Schreiben Sie an [email]"
+    assert action["reply"]["translation"] == "translated"
+    assert shown["history"][1] == "unreadable"
+    assert entry["action"]["note"].endswith("1234567")  # the read model's copy untouched
