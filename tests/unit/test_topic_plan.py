@@ -36,6 +36,7 @@ def test_the_plan_lists_every_topic_of_the_topology_with_its_layout(
     by_name = {line.split()[1]: line.split() for line in lines[:-1]}
     documented = {
         **{names.name(f"raw.{c.source}"): ("delete", "14") for c in CONNECTORS},
+        names.case_actions: ("delete", "14"),
         names.case_inbox: ("delete", "7"), names.case_changes: ("delete", "30"),
         names.dlq_normalize: ("delete", "30"), names.dlq_cases: ("delete", "30"),
         names.dlq_feeds: ("delete", "30"),
