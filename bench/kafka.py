@@ -44,6 +44,12 @@ def start_broker(out_dir: Path, *, partitions: int, heap: str = "1g", pin: bool 
     return broker
 
 
+def _relative(value: str) -> str:
+    """A path inside the project as the project names it (results name no machine's folders)."""
+    root = str(Path(__file__).resolve().parent.parent) + "/"
+    return value.replace(root, "")
+
+
 def broker_settings(broker: LocalKafka) -> dict[str, str]:
     path = broker.data_dir / "server.properties"
     keep = ("num.partitions", "log.dirs", "offsets.topic.num.partitions",
@@ -52,7 +58,7 @@ def broker_settings(broker: LocalKafka) -> dict[str, str]:
     for line in path.read_text().splitlines():
         name, _, value = line.partition("=")
         if name in keep:
-            found[name] = value
+            found[name] = _relative(value)
     found["version"] = broker.version
     found["heap"] = broker.heap
     found["replication"] = "1 (single node; acks=all then means the leader's log append)"

@@ -8,7 +8,7 @@ currently valid secret of the source (all are tried, for key rotation). Digests 
 A verdict also names the replay keys of the request (what the intake's replay cache remembers)
 and the provider's delivery or event id, when the request carries one.
 
-Schemes (what each provider documents; see /work/shared/provider-samples/SIGNATURES.md):
+Schemes (what each provider documents; the shared provider samples' SIGNATURES.md lists them):
 
 shopify-hmac-sha256
     `x-shopify-hmac-sha256`: base64 HMAC-SHA256 of the raw body, keyed with the app's client
