@@ -369,20 +369,10 @@ def step_case(
     )
     outputs = links
     if case is not None:
-        key = case_id.encode()
-        policy_json = CASE_POLICY.dump_python(published, mode="json") if published else None
-        record = CaseChangeRecord(
-            case_id=case_id, version=version, event_id=fresh[-1][1].event_id,
-            event_type=fresh[-1][1].type, event_ids=[e.event_id for _, e in fresh],
-            changed_fields=changed_fields(before, case), case=case, policy=policy_json,
-            return_shipment=max(returns, key=lambda s: (s.updated_at, s.tracking_number),
-                                default=None),
-        )
-        outputs.append(Output("cases", key, CASE.dump_json(case)))
-        outputs.append(Output("changes", key, record.model_dump_json().encode()))
-        outputs += notifications
-        if published is not None:
-            outputs.append(Output("policy", key, CASE_POLICY.dump_json(published)))
+        newest = fresh[-1][1]
+        outputs += _change_outputs(
+            case, before, published, returns, notifications, event_id=newest.event_id,
+            event_type=newest.type, event_ids=[e.event_id for _, e in fresh])
         if any(event.type in SHIPPING_TYPES for _, event in fresh):
             outputs += [
                 Output("shipments", s.tracking_number.encode(), s.model_dump_json().encode())
@@ -541,34 +531,45 @@ def _without(
     before = state.case
     case, returns, _ = fold_events(case_id, version, ordered, settings.classify_reason)
     policy_state = state.policy
-    outputs: list[Output] = []
+    notifications: list[Output] = []
     published: CasePolicy | None = None
     if case is not None:
         step = on_snapshot(policy_state, case, settings.policy, now=now, settle=settings.settle,
                            publish=True)
         policy_state = step.store or policy_state
         published = step.publish
-        outputs += _notifications(step, step.publish)
+        notifications = _notifications(step, step.publish)
     updated = CaseState(case_id, version=version, applied=tuple(i for i, _ in kept),
                         raw_events=tuple(raw for _, raw in kept), policy=policy_state,
                         events=ordered)
     if case is None:  # nothing after-sales is left on it: withdrawn like an erased case
         key = case_id.encode()
         return StepResult(updated, [Output("cases", key, None), Output("policy", key, None)])
-    key = case_id.encode()
-    last = moved[-1][1]
+    return StepResult(updated, _change_outputs(
+        case, before, published, returns, notifications, event_id=moved[-1][1].event_id,
+        event_type=MOVED_EVENT_TYPE, event_ids=[]))
+
+
+def _change_outputs(
+    case: Case, before: Case | None, published: CasePolicy | None,
+    returns: Sequence[ReturnShipment], notifications: list[Output], *,
+    event_id: str, event_type: str, event_ids: list[str],
+) -> list[Output]:
+    """What one change of a case publishes: the case, its change record, the SLA
+    notifications it fired and its policy."""
+    key = case.case_id.encode()
     record = CaseChangeRecord(
-        case_id=case_id, version=version, event_id=last.event_id, event_type=MOVED_EVENT_TYPE,
-        event_ids=[], changed_fields=changed_fields(before, case), case=case,
+        case_id=case.case_id, version=case.version, event_id=event_id, event_type=event_type,
+        event_ids=event_ids, changed_fields=changed_fields(before, case), case=case,
         policy=CASE_POLICY.dump_python(published, mode="json") if published else None,
         return_shipment=max(returns, key=lambda s: (s.updated_at, s.tracking_number),
                             default=None),
     )
-    outputs += [Output("cases", key, CASE.dump_json(case)),
-                Output("changes", key, record.model_dump_json().encode())]
+    outputs = [Output("cases", key, CASE.dump_json(case)),
+               Output("changes", key, record.model_dump_json().encode()), *notifications]
     if published is not None:
         outputs.append(Output("policy", key, CASE_POLICY.dump_json(published)))
-    return StepResult(updated, outputs)
+    return outputs
 
 
 def _order_case(

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import random
 import socket
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -74,14 +72,3 @@ def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKaf
 @pytest.fixture
 def cluster_bootstrap(kafka_cluster: LocalKafkaCluster) -> str:
     return kafka_cluster.bootstrap
-
-
-@pytest.fixture
-def topic_prefix() -> str:
-    """A prefix that keeps one test's topics and consumer groups apart from every other's."""
-    return f"c{uuid.uuid4().hex[:10]}."
-
-
-@pytest.fixture
-def state_dir(tmp_path: Path) -> Path:
-    return tmp_path / "state"

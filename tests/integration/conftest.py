@@ -8,9 +8,7 @@ from Maven Central on first use). Each test uses topics with a unique prefix.
 from __future__ import annotations
 
 import socket
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -49,14 +47,3 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafk
 @pytest.fixture
 def bootstrap(kafka_broker: LocalKafka) -> str:
     return kafka_broker.bootstrap
-
-
-@pytest.fixture
-def topic_prefix() -> str:
-    """A prefix that keeps one test's topics and consumer groups apart from every other's."""
-    return f"t{uuid.uuid4().hex[:10]}."
-
-
-@pytest.fixture
-def state_dir(tmp_path: Path) -> Path:
-    return tmp_path / "state"
